@@ -1,0 +1,30 @@
+{
+  "targets": [
+    {
+      "target_name": "uaccel",
+      "sources": [
+        "native/addon/addon.cc",
+        "native/addon/queue.cc",
+        "native/ring/ring.cc",
+        "native/devices/registry.cc",
+        "native/devices/software/software_device.cc",
+        "native/codecs/zlib_stream.cc",
+        "native/memory/pinned_region.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_CPP_EXCEPTIONS",
+        "UACCEL_SOURCE_HASH=\"<!(node native/source-hash.js)\""
+      ],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags": ["-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-fvisibility=hidden", "-fvisibility-inlines-hidden"],
+      "ldflags": ["-Wl,--exclude-libs,ALL"],
+      "conditions": [
+        ["OS!='linux'", { "sources!": [] }]
+      ]
+    }
+  ]
+}

@@ -1,0 +1,71 @@
+/*
+ * Module registration: registers the devices compiled in, and exports the
+ * Queue class, the descriptor ABI numbers JavaScript needs, and the hash of
+ * the native sources this binary was built from (so a stale prebuild is
+ * detectable).
+ */
+#include <napi.h>
+#include <zlib.h>
+
+#include "../devices/device.h"
+#include "queue.h"
+
+#ifndef UACCEL_SOURCE_HASH
+#define UACCEL_SOURCE_HASH "unknown"
+#endif
+
+namespace uaccel {
+
+static Napi::Object Abi(Napi::Env env) {
+  Napi::Object abi = Napi::Object::New(env);
+  abi.Set("version", UA_DESC_VERSION);
+  abi.Set("submitFields", uint32_t(SF_COUNT));
+  abi.Set("completionFields", uint32_t(CF_COUNT));
+  abi.Set("statusCodec", UA_STATUS_CODEC);
+  Napi::Object op = Napi::Object::New(env);
+  op.Set("NOP", uint32_t(UA_OP_NOP));
+  op.Set("DEFLATE", uint32_t(UA_OP_DEFLATE));
+  op.Set("INFLATE", uint32_t(UA_OP_INFLATE));
+  op.Set("CRC32", uint32_t(UA_OP_CRC32));
+  abi.Set("op", op);
+  Napi::Object flag = Napi::Object::New(env);
+  flag.Set("PINNED", uint32_t(UA_SQE_PINNED));
+  flag.Set("FIRST", uint32_t(UA_SQE_FIRST));
+  flag.Set("LAST", uint32_t(UA_SQE_LAST));
+  flag.Set("STREAM_END", uint32_t(UA_CQE_STREAM_END));
+  abi.Set("flag", flag);
+  return abi;
+}
+
+static Napi::Array Devices(Napi::Env env) {
+  const DeviceOps* list[8];
+  size_t n = device_list(list, 8);
+  Napi::Array out = Napi::Array::New(env, n);
+  for (size_t i = 0; i < n; i++) {
+    Napi::Object d = Napi::Object::New(env);
+    d.Set("name", list[i]->name);
+    d.Set("available", list[i]->probe() == 0);
+    d.Set("sva", list[i]->supports_sva);
+    d.Set("pinned", list[i]->supports_pinned);
+    out[uint32_t(i)] = d;
+  }
+  return out;
+}
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  device_register(&software_device_ops);
+  exports.Set("Queue", Queue::Define(env));
+  exports.Set("abi", Abi(env));
+  exports.Set("devices", Devices(env));
+  exports.Set("sourceHash", UACCEL_SOURCE_HASH);
+  exports.Set("zlibVersion", zlibVersion());
+  return exports;
+}
+
+}  // namespace uaccel
+
+static Napi::Object RegisterModule(Napi::Env env, Napi::Object exports) {
+  return uaccel::Init(env, exports);
+}
+
+NODE_API_MODULE(uaccel, RegisterModule)

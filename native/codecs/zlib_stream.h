@@ -1,0 +1,78 @@
+/*
+ * Stateful deflate-family codec on Node's own zlib (the node binary exports
+ * zlib's symbols; we compile against its headers and link nothing), so
+ * output at the same options is byte-identical to node:zlib.
+ *
+ * Threads: zlib_stream_step runs on whichever device thread took the
+ * descriptor, under the stream's mutex; create/reset/params/destroy run on
+ * the JavaScript thread and take the same mutex, so they wait for a step in
+ * progress instead of racing it.
+ */
+#ifndef UACCEL_CODECS_ZLIB_STREAM_H
+#define UACCEL_CODECS_ZLIB_STREAM_H
+
+#include <zlib.h>
+
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+#include "../ring/descriptor.h"
+
+namespace uaccel {
+
+/* Stream modes, numbered as node:zlib numbers them. */
+enum ZlibMode {
+  ZLIB_NONE = 0,
+  ZLIB_DEFLATE = 1,
+  ZLIB_INFLATE = 2,
+  ZLIB_GZIP = 3,
+  ZLIB_GUNZIP = 4,
+  ZLIB_DEFLATERAW = 5,
+  ZLIB_INFLATERAW = 6,
+  ZLIB_UNZIP = 7,
+};
+
+struct ZlibParams {
+  int mode;
+  int level;
+  int window_bits;  // 0 for inflate: take it from the stream header
+  int mem_level;
+  int strategy;
+  const uint8_t* dictionary;
+  uint32_t dictionary_len;
+};
+
+struct ZlibStream {
+  std::mutex lock;
+  z_stream strm{};
+  int mode = ZLIB_NONE;
+  int level = 0, window_bits = 0, mem_level = 0, strategy = 0;
+  std::vector<uint8_t> dictionary;
+  bool initialized = false;
+  int err = Z_OK;
+  int flush = Z_NO_FLUSH;
+  int gzip_id_bytes_read = 0;
+  const char* message = nullptr;  // static text (zlib's msg or ours)
+};
+
+ZlibStream* zlib_stream_create(const ZlibParams* params);
+void zlib_stream_destroy(ZlibStream* zs);
+
+/* Returns Z_OK, or a zlib error with zs->message set. */
+int zlib_stream_reset(ZlibStream* zs);
+int zlib_stream_params(ZlibStream* zs, int level, int strategy);
+
+/*
+ * zlib_stream_step - one codec step over src/dst with sqe->flush, as
+ * node:zlib does it per write. Fills produced/consumed/flags/status/detail.
+ */
+void zlib_stream_step(ZlibStream* zs, int opcode, int flush, const uint8_t* src, uint32_t src_len,
+                      uint8_t* dst, uint32_t dst_len, ua_cqe* cqe);
+
+/* Last error text for a context that completed with UA_STATUS_CODEC. */
+const char* zlib_stream_message(ZlibStream* zs);
+
+}  // namespace uaccel
+
+#endif

@@ -1,0 +1,232 @@
+/*
+ * The software device: native worker threads consume the SQ and run the
+ * codecs, exactly where a hardware engine would sit.
+ *
+ * Threads: open/submit/poll/close and the ctx_* ops run on the JavaScript
+ * thread; worker_main runs on each worker. Workers take entries one at a time
+ * under the doorbell mutex (the SQ has one logical consumer), run them
+ * without any lock held, and post completions lock-free.
+ */
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "../device.h"
+
+namespace uaccel {
+
+namespace {
+
+struct SoftwareQueue {
+  Ring* ring = nullptr;
+  bool sva = true;
+  std::shared_ptr<PinnedRegion> region;
+  int efd = -1;
+  std::mutex doorbell;
+  std::condition_variable wake;
+  bool stopping = false;
+  std::vector<std::thread> workers;
+};
+
+uint8_t g_empty_byte;  // zlib rejects a null next_out even when avail_out is 0
+
+// Translate one descriptor address the way an IOMMU would: pinned entries are
+// offsets that must fall inside the region; raw addresses are only legal when
+// the queue shares the process address space.
+int resolve(const SoftwareQueue* q, const ua_sqe* sqe, uint64_t addr, uint32_t len, uint8_t** out) {
+  if (sqe->flags & UA_SQE_PINNED) {
+    if (!q->region) return -EINVAL;
+    if (!q->region->contains(addr, len)) return -EFAULT;
+    *out = q->region->base + addr;
+  } else {
+    if (!q->sva) return -EFAULT;
+    if (addr == 0 && len != 0) return -EFAULT;
+    *out = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(addr));
+  }
+  if (len == 0 || *out == nullptr) *out = &g_empty_byte;
+  return 0;
+}
+
+void execute(const ua_sqe* sqe, uint8_t* src, uint8_t* dst, ua_cqe* cqe) {
+  switch (sqe->opcode) {
+    case UA_OP_NOP:
+      cqe->status = 0;
+      return;
+    case UA_OP_DEFLATE:
+    case UA_OP_INFLATE:
+      if (sqe->ctx == 0) {
+        cqe->status = -EINVAL;
+        return;
+      }
+      zlib_stream_step(reinterpret_cast<ZlibStream*>(static_cast<uintptr_t>(sqe->ctx)),
+                       sqe->opcode, sqe->flush, src, sqe->src_len, dst, sqe->dst_len, cqe);
+      return;
+    case UA_OP_CRC32:
+      cqe->check = static_cast<uint32_t>(
+          crc32_z(static_cast<uLong>(sqe->arg & 0xffffffffu), src, sqe->src_len));
+      cqe->consumed = sqe->src_len;
+      cqe->status = 0;
+      return;
+    default:
+      cqe->status = -EOPNOTSUPP;
+      return;
+  }
+}
+
+void process(const SoftwareQueue* q, const ua_sqe* sqe, ua_cqe* cqe) {
+  cqe->tag = sqe->tag;
+  if (sqe->version != UA_DESC_VERSION) {
+    cqe->status = -EINVAL;
+    return;
+  }
+  uint8_t* src;
+  uint8_t* dst;
+  int rc = resolve(q, sqe, sqe->src, sqe->src_len, &src);
+  if (rc == 0) rc = resolve(q, sqe, sqe->dst, sqe->dst_len, &dst);
+  if (rc != 0) {
+    cqe->status = rc;
+    return;
+  }
+  execute(sqe, src, dst, cqe);
+}
+
+void worker_main(SoftwareQueue* q) {
+  for (;;) {
+    ua_sqe sqe;
+    {
+      std::unique_lock<std::mutex> lk(q->doorbell);
+      q->wake.wait(lk, [q] { return q->stopping || ring_sq_pending(q->ring) > 0; });
+      if (q->stopping) return;
+      if (!ring_sq_pop(q->ring, &sqe)) continue;
+    }
+    ua_cqe cqe{};
+    process(q, &sqe, &cqe);
+    if (ring_cq_post(q->ring, &cqe)) {
+      uint64_t one = 1;
+      // The counter coalesces: however many workers write before the loop
+      // polls, the JavaScript thread wakes once.
+      ssize_t ignored = write(q->efd, &one, sizeof(one));
+      (void)ignored;
+    }
+  }
+}
+
+int sw_probe(void) { return 0; }
+
+int sw_open(const DeviceConfig* cfg, void** out, int* completion_fd) {
+  if (!cfg->sva && !cfg->region) return -EINVAL;
+  auto* q = new SoftwareQueue();
+  q->ring = cfg->ring;
+  q->sva = cfg->sva;
+  q->region = cfg->region;
+  q->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (q->efd < 0) {
+    int err = errno;
+    delete q;
+    return -err;
+  }
+  uint32_t n = cfg->workers == 0 ? 1 : cfg->workers;
+  try {
+    for (uint32_t i = 0; i < n; i++) q->workers.emplace_back(worker_main, q);
+  } catch (...) {
+    {
+      std::lock_guard<std::mutex> guard(q->doorbell);
+      q->stopping = true;
+    }
+    q->wake.notify_all();
+    for (auto& t : q->workers) t.join();
+    close(q->efd);
+    delete q;
+    return -EAGAIN;
+  }
+  *out = q;
+  *completion_fd = q->efd;
+  return 0;
+}
+
+int sw_submit(void* queue) {
+  auto* q = static_cast<SoftwareQueue*>(queue);
+  // Taking the mutex orders this notify after any worker's emptiness check,
+  // so a worker that is about to sleep cannot miss the doorbell.
+  { std::lock_guard<std::mutex> guard(q->doorbell); }
+  q->wake.notify_all();
+  return 0;
+}
+
+int sw_poll(void* queue) {
+  auto* q = static_cast<SoftwareQueue*>(queue);
+  uint64_t count;
+  while (read(q->efd, &count, sizeof(count)) == sizeof(count)) {
+  }
+  return 0;
+}
+
+void sw_close(void* queue) {
+  auto* q = static_cast<SoftwareQueue*>(queue);
+  {
+    std::lock_guard<std::mutex> guard(q->doorbell);
+    q->stopping = true;
+  }
+  q->wake.notify_all();
+  for (auto& t : q->workers) t.join();
+  close(q->efd);
+  delete q;
+}
+
+int sw_ctx_open(void*, const ContextParams* params, uint64_t* handle) {
+  if (params->kind != CTX_ZLIB) return -EOPNOTSUPP;
+  ZlibStream* zs = zlib_stream_create(&params->zlib);
+  *handle = reinterpret_cast<uintptr_t>(zs);
+  return 0;
+}
+
+ZlibStream* as_zlib(uint64_t handle) {
+  return reinterpret_cast<ZlibStream*>(static_cast<uintptr_t>(handle));
+}
+
+int sw_ctx_reset(void*, uint64_t handle) { return zlib_stream_reset(as_zlib(handle)); }
+
+int sw_ctx_params(void*, uint64_t handle, int level, int strategy) {
+  return zlib_stream_params(as_zlib(handle), level, strategy);
+}
+
+const char* sw_ctx_message(void*, uint64_t handle) { return zlib_stream_message(as_zlib(handle)); }
+
+void sw_ctx_close(void*, uint64_t handle) { zlib_stream_destroy(as_zlib(handle)); }
+
+void sw_run_inline(void*, const ua_sqe* sqe, ua_cqe* cqe) {
+  cqe->tag = sqe->tag;
+  auto* src = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(sqe->src));
+  auto* dst = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(sqe->dst));
+  if (sqe->src_len == 0 || src == nullptr) src = &g_empty_byte;
+  if (sqe->dst_len == 0 || dst == nullptr) dst = &g_empty_byte;
+  execute(sqe, src, dst, cqe);
+}
+
+}  // namespace
+
+const DeviceOps software_device_ops = {
+    "software",
+    /*priority=*/0,
+    (1ull << UA_OP_NOP) | (1ull << UA_OP_DEFLATE) | (1ull << UA_OP_INFLATE) | (1ull << UA_OP_CRC32),
+    /*supports_sva=*/true,
+    /*supports_pinned=*/true,
+    sw_probe,
+    sw_open,
+    sw_submit,
+    sw_poll,
+    sw_close,
+    sw_ctx_open,
+    sw_ctx_reset,
+    sw_ctx_params,
+    sw_ctx_message,
+    sw_ctx_close,
+    sw_run_inline,
+};
+
+}  // namespace uaccel
