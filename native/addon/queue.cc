@@ -237,20 +237,26 @@ Napi::Value Queue::Submit(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, accepted);
 }
 
-// runInline(buffers) -> status; descriptor in staging slot 0, completion in slot 0.
+// runInline(fields: Uint32Array, buffers, out: Int32Array) -> status. One
+// descriptor executed on this thread (the *Sync APIs); always process
+// addresses, since nothing crosses to a device. Uses its own arrays so a Sync
+// call made from inside a completion callback cannot clobber the batch.
 Napi::Value Queue::RunInline(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (closed_) throw Napi::Error::New(env, "queue is closed");
-  const uint32_t* f = staging_.Value().Data();
+  Napi::Uint32Array fields = info[0].As<Napi::Uint32Array>();
+  Napi::Int32Array result = info[2].As<Napi::Int32Array>();
+  if (fields.ElementLength() < SF_COUNT || result.ElementLength() < CF_COUNT) {
+    throw Napi::RangeError::New(env, "runInline arrays too small");
+  }
+  uint32_t f[SF_COUNT];
+  std::memcpy(f, fields.Data(), sizeof(f));
+  f[SF_OP] &= ~(uint32_t(UA_SQE_PINNED) << 16);
   ua_sqe sqe;
-  uint32_t op = f[SF_OP];
-  uint32_t unpinned[SF_COUNT];
-  std::memcpy(unpinned, f, sizeof(unpinned));
-  unpinned[SF_OP] = op & ~(uint32_t(UA_SQE_PINNED) << 16);
-  FillEntry(env, unpinned, info[0], 0, &sqe);
+  FillEntry(env, f, info[1], 0, &sqe);
   ua_cqe cqe{};
   ops_->run_inline(device_queue_, &sqe, &cqe);
-  int32_t* out = completions_.Value().Data();
+  int32_t* out = result.Data();
   out[CF_TAG] = static_cast<int32_t>(cqe.tag & 0xffffffffu);
   out[CF_STATUS] = cqe.status;
   out[CF_PRODUCED] = static_cast<int32_t>(cqe.produced);

@@ -1,0 +1,309 @@
+// The JavaScript half of the ring: gathers every descriptor queued during one
+// event-loop turn into a single native submit, keeps each in-flight
+// descriptor's Buffers alive until its completion is delivered, stages data
+// through the pinned region when the device cannot see process memory, and
+// turns a full ring into backpressure (descriptors wait here, bounded by the
+// streams that queued them, which stop reading their input meanwhile).
+import type { Binding, NativeQueue, NativeQueueInfo } from '../native/binding';
+import type { Config } from './config';
+import { PinnedSlots } from './pinned-slots';
+
+export interface Completion {
+  status: number;
+  produced: number;
+  consumed: number;
+  flags: number;
+  check: number;
+  detail: number;
+}
+
+export interface Descriptor {
+  op: number;
+  flush: number;
+  /** Context id from openContext, 0 for stateless ops. */
+  ctx: number;
+  src: Uint8Array | undefined;
+  srcOff: number;
+  srcLen: number;
+  /** Where output lands, in both memory modes (pinned output is copied here). */
+  dst: Uint8Array | undefined;
+  dstOff: number;
+  dstLen: number;
+  arg: number;
+  done(completion: Completion): void;
+}
+
+/** Per-descriptor byte limit under SVA: the largest input real devices accept. */
+const SVA_DESCRIPTOR_BYTES = 8 << 20;
+/** Pinned slot size: large enough to amortise a round trip, small enough to share the region. */
+const PINNED_SLOT_BYTES = 64 << 10;
+
+export class DescriptorQueue {
+  readonly native: NativeQueue;
+  readonly config: Readonly<Config>;
+  /** Largest src or dst length one descriptor may carry. */
+  readonly maxDescriptorBytes: number;
+
+  private readonly abi: Binding['abi'];
+  private readonly depth: number;
+  private readonly staging: Uint32Array;
+  private readonly completions: Int32Array;
+  private readonly buffers: Array<Uint8Array | undefined> = [];
+  private readonly jobs: Array<Descriptor | undefined>;
+  private readonly freeTags: number[] = [];
+  private readonly srcSlot: Int32Array;
+  private readonly dstSlot: Int32Array;
+  private readonly slots: PinnedSlots | undefined;
+  private readonly region: Buffer | undefined;
+  private readonly inlineFields: Uint32Array;
+  private readonly inlineResult: Int32Array;
+  private readonly inlineBuffers: Array<Uint8Array | undefined> = [undefined, undefined, undefined];
+  private pending: Descriptor[] = [];
+  private pendingHead = 0;
+  private inflight = 0;
+  private flushScheduled = false;
+  private closed = false;
+  private retiring = false;
+  private contexts = 0;
+
+  constructor(binding: Binding, config: Config) {
+    this.abi = binding.abi;
+    this.config = Object.freeze({ ...config });
+    let depth = 2;
+    while (depth < config.queueDepth) depth <<= 1;
+    this.depth = depth;
+    const { submitFields, completionFields } = binding.abi;
+    this.staging = new Uint32Array(depth * submitFields);
+    this.completions = new Int32Array(depth * completionFields);
+    this.inlineFields = new Uint32Array(submitFields);
+    this.inlineResult = new Int32Array(completionFields);
+    this.jobs = new Array<Descriptor | undefined>(depth).fill(undefined);
+    for (let t = depth - 1; t >= 0; t--) this.freeTags.push(t);
+    this.srcSlot = new Int32Array(depth).fill(-1);
+    this.dstSlot = new Int32Array(depth).fill(-1);
+    this.native = new binding.Queue(
+      {
+        device: config.device,
+        sva: config.sva,
+        depth,
+        workers: config.workers,
+        regionBytes: config.pinnedBytes,
+      },
+      this.staging,
+      this.completions,
+      (count) => this.onComplete(count),
+    );
+    this.region = this.native.region();
+    if (this.region) {
+      this.slots = new PinnedSlots(this.region.length, PINNED_SLOT_BYTES);
+      this.maxDescriptorBytes = PINNED_SLOT_BYTES;
+    } else {
+      this.maxDescriptorBytes = SVA_DESCRIPTOR_BYTES;
+    }
+  }
+
+  get sva(): boolean {
+    return this.region === undefined;
+  }
+
+  /** Descriptors queued here or on the ring, not yet delivered. */
+  get busy(): boolean {
+    return this.inflight > 0 || this.pendingHead < this.pending.length;
+  }
+
+  enqueue(d: Descriptor): void {
+    if (this.closed) throw new Error('uaccel: queue is closed');
+    if (d.srcLen > this.maxDescriptorBytes || d.dstLen > this.maxDescriptorBytes) {
+      throw new RangeError('uaccel: descriptor larger than the queue accepts');
+    }
+    this.pending.push(d);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(flushOnTick, this);
+    }
+  }
+
+  /** Submits every waiting descriptor the ring (and pinned region) has room for, in one call. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.closed) return;
+    const fieldsPer = this.abi.submitFields;
+    const pinnedFlag = this.abi.flag.PINNED << 16;
+    let n = 0;
+    while (this.pendingHead < this.pending.length && this.inflight + n < this.depth) {
+      const d = this.pending[this.pendingHead];
+      if (this.slots && this.slots.available < (d.srcLen > 0 ? 1 : 0) + (d.dstLen > 0 ? 1 : 0)) break;
+      this.pendingHead++;
+      const tag = this.freeTags.pop() as number;
+      this.jobs[tag] = d;
+      const f = n * fieldsPer;
+      const s = this.staging;
+      s[f + 1] = d.ctx;
+      s[f + 2] = tag;
+      s[f + 4] = d.srcLen;
+      s[f + 6] = d.dstLen;
+      s[f + 7] = 0;
+      s[f + 8] = 0;
+      s[f + 9] = d.arg;
+      if (this.slots && this.region) {
+        let srcOff = 0;
+        let dstOff = 0;
+        if (d.srcLen > 0) {
+          srcOff = this.slots.take();
+          this.region.set((d.src as Uint8Array).subarray(d.srcOff, d.srcOff + d.srcLen), srcOff);
+        }
+        if (d.dstLen > 0) dstOff = this.slots.take();
+        this.srcSlot[tag] = d.srcLen > 0 ? srcOff : -1;
+        this.dstSlot[tag] = d.dstLen > 0 ? dstOff : -1;
+        s[f] = d.op | (d.flush << 8) | pinnedFlag;
+        s[f + 3] = srcOff;
+        s[f + 5] = dstOff;
+      } else {
+        s[f] = d.op | (d.flush << 8);
+        s[f + 3] = d.srcOff;
+        s[f + 5] = d.dstOff;
+        this.buffers[n * 3] = d.src;
+        this.buffers[n * 3 + 1] = d.dst;
+        this.buffers[n * 3 + 2] = undefined;
+      }
+      n++;
+    }
+    if (this.pendingHead === this.pending.length) {
+      this.pending = [];
+      this.pendingHead = 0;
+    }
+    if (n === 0) return;
+    const accepted = this.native.submit(n, this.buffers);
+    // The ring has at least `depth - inflight` free slots by construction.
+    if (accepted !== n) throw new Error(`uaccel: ring accepted ${accepted} of ${n} descriptors`);
+    this.inflight += n;
+    this.buffers.fill(undefined, 0, n * 3);
+  }
+
+  // One call per batch of completions. Handlers run in completion order; an
+  // exception from one is re-thrown after the whole batch is delivered, so a
+  // throwing 'data' listener cannot strand other streams.
+  private onComplete(count: number): void {
+    const per = this.abi.completionFields;
+    const c = this.completions;
+    let firstError: unknown;
+    let failed = false;
+    for (let i = 0; i < count; i++) {
+      const e = i * per;
+      const tag = c[e];
+      const d = this.jobs[tag];
+      this.jobs[tag] = undefined;
+      this.freeTags.push(tag);
+      this.inflight--;
+      if (d === undefined) continue;
+      const completion: Completion = {
+        status: c[e + 1],
+        produced: c[e + 2] >>> 0,
+        consumed: c[e + 3] >>> 0,
+        flags: c[e + 4] >>> 0,
+        check: c[e + 5] >>> 0,
+        detail: c[e + 6],
+      };
+      if (this.slots && this.region) {
+        const srcOff = this.srcSlot[tag];
+        const dstOff = this.dstSlot[tag];
+        if (completion.produced > 0 && completion.status >= 0 && d.dst) {
+          d.dst.set(this.region.subarray(dstOff, dstOff + completion.produced), d.dstOff);
+        }
+        if (srcOff >= 0) this.slots.give(srcOff);
+        if (dstOff >= 0) this.slots.give(dstOff);
+      }
+      try {
+        d.done(completion);
+      } catch (err) {
+        if (!failed) {
+          failed = true;
+          firstError = err;
+        } else {
+          process.nextTick(rethrow, err);
+        }
+      }
+    }
+    this.flush();
+    this.closeIfRetired();
+    if (failed) throw firstError;
+  }
+
+  /** Executes one descriptor synchronously on this thread (the *Sync APIs). */
+  runInline(d: Descriptor): Completion {
+    const f = this.inlineFields;
+    f[0] = d.op | (d.flush << 8);
+    f[1] = d.ctx;
+    f[2] = 0;
+    f[3] = d.srcOff;
+    f[4] = d.srcLen;
+    f[5] = d.dstOff;
+    f[6] = d.dstLen;
+    f[7] = 0;
+    f[8] = 0;
+    f[9] = d.arg;
+    this.inlineBuffers[0] = d.src;
+    this.inlineBuffers[1] = d.dst;
+    const r = this.inlineResult;
+    this.native.runInline(f, this.inlineBuffers, r);
+    this.inlineBuffers[0] = undefined;
+    this.inlineBuffers[1] = undefined;
+    return {
+      status: r[1],
+      produced: r[2] >>> 0,
+      consumed: r[3] >>> 0,
+      flags: r[4] >>> 0,
+      check: r[5] >>> 0,
+      detail: r[6],
+    };
+  }
+
+  openContext(
+    mode: number,
+    level: number,
+    windowBits: number,
+    memLevel: number,
+    strategy: number,
+    dictionary: Uint8Array | undefined,
+  ): number {
+    const id = this.native.openContext(mode, level, windowBits, memLevel, strategy, dictionary);
+    this.contexts++;
+    return id;
+  }
+
+  /** Frees a context; natively deferred until its in-flight descriptor completes. */
+  closeContext(id: number): void {
+    if (this.closed) return;
+    this.native.closeContext(id);
+    this.contexts--;
+    this.closeIfRetired();
+  }
+
+  /** Closes the queue once its last context is closed and nothing is in flight. */
+  retire(): void {
+    this.retiring = true;
+    this.closeIfRetired();
+  }
+
+  private closeIfRetired(): void {
+    if (this.retiring && this.contexts === 0 && !this.busy) this.close();
+  }
+
+  info(): NativeQueueInfo {
+    return this.native.info();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.native.close();
+  }
+}
+
+function flushOnTick(queue: DescriptorQueue): void {
+  queue.flush();
+}
+
+function rethrow(err: unknown): never {
+  throw err;
+}

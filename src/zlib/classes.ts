@@ -1,0 +1,115 @@
+// The seven zlib stream classes. Like node's, each can be called with or
+// without `new`, and instanceof holds against these classes.
+import { checkRangesOrGetDefault } from '../errors';
+import { Mode, Z_DEFAULT_STRATEGY, Z_FIXED, Z_MAX_LEVEL, Z_MIN_LEVEL, Z_SYNC_FLUSH } from './constants';
+import type { ZlibOptionsInput } from './options';
+import { ZlibBase, failStream } from './zlib-base';
+import { zlibError } from '../errors';
+import { codes } from './constants';
+
+export class Zlib extends ZlibBase {
+  params(level: number, strategy: number, callback?: () => void): void {
+    checkRangesOrGetDefault(level, 'level', Z_MIN_LEVEL, Z_MAX_LEVEL);
+    checkRangesOrGetDefault(strategy, 'strategy', Z_DEFAULT_STRATEGY, Z_FIXED);
+    if (this._level === level && this._strategy === strategy) {
+      process.nextTick(callback ?? noop);
+      return;
+    }
+    // Parameters change only between steps: after a sync flush has drained
+    // everything written so far through the device.
+    this.flush(Z_SYNC_FLUSH, () => {
+      const handle = this._handle;
+      if (!handle) throw internalClosed();
+      const err = handle.queue.native.paramsContext(handle.ctx, level, strategy);
+      if (err !== 0) {
+        const code = (codes as unknown as Record<number, string>)[err] ?? 'Z_UNKNOWN';
+        failStream(this, zlibError(handle.queue.native.contextMessage(handle.ctx), err, code));
+        return;
+      }
+      if (!this.destroyed) {
+        this._level = level;
+        this._strategy = strategy;
+        if (callback) callback();
+      }
+    });
+  }
+}
+
+function internalClosed(): Error {
+  const err = new Error('zlib binding closed') as Error & { code: string };
+  err.code = 'ERR_INTERNAL_ASSERTION';
+  return err;
+}
+
+function noop(): void {}
+
+export type ZlibOptions = ZlibOptionsInput;
+
+class DeflateStream extends Zlib {
+  constructor(opts?: ZlibOptions) {
+    super(opts, Mode.DEFLATE);
+  }
+}
+class InflateStream extends Zlib {
+  constructor(opts?: ZlibOptions) {
+    super(opts, Mode.INFLATE);
+  }
+}
+class GzipStream extends Zlib {
+  constructor(opts?: ZlibOptions) {
+    super(opts, Mode.GZIP);
+  }
+}
+class GunzipStream extends Zlib {
+  constructor(opts?: ZlibOptions) {
+    super(opts, Mode.GUNZIP);
+  }
+}
+class DeflateRawStream extends Zlib {
+  constructor(opts?: ZlibOptions) {
+    // node rewrites the caller's object the same way: zlib no longer
+    // supports 8-bit windows for raw deflate.
+    if (opts && opts.windowBits === 8) opts.windowBits = 9;
+    super(opts, Mode.DEFLATERAW);
+  }
+}
+class InflateRawStream extends Zlib {
+  constructor(opts?: ZlibOptions) {
+    super(opts, Mode.INFLATERAW);
+  }
+}
+class UnzipStream extends Zlib {
+  constructor(opts?: ZlibOptions) {
+    super(opts, Mode.UNZIP);
+  }
+}
+
+type StreamClass<T> = {
+  new (opts?: ZlibOptions): T;
+  (opts?: ZlibOptions): T;
+  prototype: T;
+};
+
+// A class that also answers a plain call with a new instance, as node's
+// function-style constructors do.
+function callable<T>(cls: new (opts?: ZlibOptions) => T): StreamClass<T> {
+  return new Proxy(cls, {
+    apply: (target, _thisArg, args: [ZlibOptions?]) => new target(...args),
+  }) as unknown as StreamClass<T>;
+}
+
+export const Deflate = callable(DeflateStream);
+export const Inflate = callable(InflateStream);
+export const Gzip = callable(GzipStream);
+export const Gunzip = callable(GunzipStream);
+export const DeflateRaw = callable(DeflateRawStream);
+export const InflateRaw = callable(InflateRawStream);
+export const Unzip = callable(UnzipStream);
+
+export type Deflate = DeflateStream;
+export type Inflate = InflateStream;
+export type Gzip = GzipStream;
+export type Gunzip = GunzipStream;
+export type DeflateRaw = DeflateRawStream;
+export type InflateRaw = InflateRawStream;
+export type Unzip = UnzipStream;

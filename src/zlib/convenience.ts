@@ -1,0 +1,107 @@
+// The one-shot forms: gzip(buf, cb) runs a stream like node does, so its
+// descriptors join whatever batch the event loop is building; gzipSync runs
+// the same descriptors inline on this thread.
+import { isAnyArrayBuffer, isArrayBufferView, isUint8Array } from 'util/types';
+
+import { errBufferTooLarge, errInvalidArgType, validateFunction } from '../errors';
+import type { ZlibOptions } from './classes';
+import { type ZlibBase, processChunkSync } from './zlib-base';
+
+export type InputType = string | ArrayBuffer | NodeJS.ArrayBufferView;
+export type CompressCallback = (error: Error | null, result: Buffer) => void;
+
+interface BufferingEngine extends ZlibBase {
+  buffers: Buffer[] | null;
+  nread: number;
+  cb: (error: Error | null, result?: unknown) => void;
+}
+
+function zlibBuffer(engine: BufferingEngine, buffer: unknown, callback: unknown): void {
+  validateFunction(callback, 'callback');
+  let input = buffer;
+  // Streams take Uint8Arrays only; view other ArrayBufferViews without copying.
+  if (isArrayBufferView(input) && !isUint8Array(input)) {
+    input = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  } else if (isAnyArrayBuffer(input)) {
+    input = Buffer.from(input as ArrayBuffer);
+  }
+  engine.buffers = null;
+  engine.nread = 0;
+  engine.cb = callback as BufferingEngine['cb'];
+  engine.on('data', onData);
+  engine.on('error', onError);
+  engine.on('end', onEnd);
+  engine.end(input);
+}
+
+function onData(this: BufferingEngine, chunk: Buffer): void {
+  if (!this.buffers) this.buffers = [chunk];
+  else this.buffers.push(chunk);
+  this.nread += chunk.length;
+  if (this.nread > this._maxOutputLength) {
+    this.close();
+    this.removeAllListeners('end');
+    this.cb(errBufferTooLarge(this._maxOutputLength));
+  }
+}
+
+function onError(this: BufferingEngine, err: Error): void {
+  this.removeAllListeners('end');
+  this.cb(err);
+}
+
+function onEnd(this: BufferingEngine): void {
+  let buf: Buffer;
+  if (this.nread === 0) {
+    buf = Buffer.alloc(0);
+  } else {
+    const bufs = this.buffers as Buffer[];
+    buf = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs, this.nread);
+  }
+  this.close();
+  if (this._info) this.cb(null, { buffer: buf, engine: this });
+  else this.cb(null, buf);
+}
+
+function zlibBufferSync(engine: ZlibBase, buffer: unknown): Buffer | { buffer: Buffer; engine: ZlibBase } {
+  let input: Uint8Array;
+  if (typeof buffer === 'string') {
+    input = Buffer.from(buffer);
+  } else if (!isArrayBufferView(buffer)) {
+    if (isAnyArrayBuffer(buffer)) {
+      input = Buffer.from(buffer as ArrayBuffer);
+    } else {
+      throw errInvalidArgType(
+        'buffer',
+        ['string', 'Buffer', 'TypedArray', 'DataView', 'ArrayBuffer'],
+        buffer,
+      );
+    }
+  } else {
+    input = isUint8Array(buffer) ? buffer : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  }
+  const result = processChunkSync(engine, input, engine._finishFlushFlag);
+  return engine._info ? { buffer: result, engine } : result;
+}
+
+type Ctor = new (opts?: ZlibOptions) => ZlibBase;
+
+export function asyncMethod(ctor: Ctor) {
+  return function asyncBufferWrapper(
+    buffer: InputType,
+    opts: ZlibOptions | CompressCallback,
+    callback?: CompressCallback,
+  ): void {
+    if (typeof opts === 'function') {
+      callback = opts;
+      opts = {};
+    }
+    zlibBuffer(new ctor(opts) as BufferingEngine, buffer, callback);
+  };
+}
+
+export function syncMethod(ctor: Ctor) {
+  return function syncBufferWrapper(buffer: InputType, opts?: ZlibOptions): Buffer {
+    return zlibBufferSync(new ctor(opts), buffer) as Buffer;
+  };
+}

@@ -1,0 +1,388 @@
+// Stream semantics of node:zlib (chunking, flush markers, backpressure,
+// output slicing, error shape), with each codec step sent to the device as a
+// descriptor instead of a thread-pool job. The structure follows node's
+// lib/zlib.js so that behaviour matches it case by case.
+import { Transform, type TransformCallback, type TransformOptions, finished } from 'stream';
+
+import { errBufferTooLarge, zlibError } from '../errors';
+import { currentQueue } from '../ring/current';
+import type { Completion, DescriptorQueue } from '../ring/queue';
+import { binding } from '../native/binding';
+import {
+  Mode,
+  Z_BLOCK,
+  Z_FINISH,
+  Z_FULL_FLUSH,
+  Z_NO_FLUSH,
+  Z_PARTIAL_FLUSH,
+  Z_SYNC_FLUSH,
+  codes,
+  isDeflateMode,
+} from './constants';
+import { type ZlibOptionsInput, validateZlibOptions } from './options';
+import { deviceError } from './device-error';
+
+export const kFlushFlag = Symbol('kFlushFlag');
+export const kError = Symbol('kError');
+export const kResume = Symbol('kResume');
+
+/** Output buffers hold this much (at least chunkSize) so one step rarely fills them. */
+const OUT_BUFFER_BYTES = 64 << 10;
+
+/** The native side of one stream: its queue and its codec context there. */
+export class ZlibHandle {
+  constructor(
+    readonly queue: DescriptorQueue,
+    readonly ctx: number,
+    readonly op: number,
+  ) {}
+
+  close(): void {
+    this.queue.closeContext(this.ctx);
+  }
+}
+
+interface WriteState {
+  chunk: Uint8Array;
+  cb: TransformCallback;
+  inOff: number;
+  availIn: number;
+  flushFlag: number;
+}
+
+// Flush strength, weakest first, to pick the flag for the last chunk.
+const flushiness: number[] = [];
+const kFlushFlagList = [Z_NO_FLUSH, Z_BLOCK, Z_PARTIAL_FLUSH, Z_SYNC_FLUSH, Z_FULL_FLUSH, Z_FINISH];
+kFlushFlagList.forEach((flag, i) => {
+  flushiness[flag] = i;
+});
+
+function maxFlush(a: number, b: number): number {
+  return flushiness[a] > flushiness[b] ? a : b;
+}
+
+// Empty buffers tagged with a flush kind: flush() writes one so the flush is
+// ordered with the writes before it.
+type FlushBuffer = Buffer & { [kFlushFlag]?: number };
+const kFlushBuffers: FlushBuffer[] = [];
+for (const flag of kFlushFlagList) {
+  const b: FlushBuffer = Buffer.from(new ArrayBuffer(0));
+  b[kFlushFlag] = flag;
+  kFlushBuffers[flag] = b;
+}
+
+export class ZlibBase extends Transform {
+  bytesWritten = 0;
+  _handle: ZlibHandle | null;
+  _outBuffer: Buffer | null = null;
+  _outOffset = 0;
+  _chunkSize: number;
+  _defaultFlushFlag: number;
+  _finishFlushFlag: number;
+  _defaultFullFlushFlag: number;
+  _info: boolean | undefined;
+  _maxOutputLength: number;
+  _level: number;
+  _strategy: number;
+  _mode: Mode;
+  [kError]: Error | null = null;
+  [kResume]: (() => void) | null = null;
+  /** Bytes per output buffer: at least chunkSize, at most one descriptor's worth. */
+  readonly outCapacity: number;
+
+  constructor(opts: ZlibOptionsInput | undefined | null, mode: Mode) {
+    const o = validateZlibOptions(opts, mode);
+    let streamOptions = (opts ?? undefined) as TransformOptions | undefined;
+    if (streamOptions && (streamOptions.encoding || streamOptions.objectMode || streamOptions.writableObjectMode)) {
+      streamOptions = { ...streamOptions, encoding: undefined, objectMode: false, writableObjectMode: false };
+    }
+    super({ autoDestroy: true, ...streamOptions });
+    const queue = currentQueue();
+    const ctx = queue.openContext(mode, o.level, o.windowBits, o.memLevel, o.strategy, o.dictionary);
+    const op = isDeflateMode(mode) ? binding!.abi.op.DEFLATE : binding!.abi.op.INFLATE;
+    this._handle = new ZlibHandle(queue, ctx, op);
+    this._chunkSize = o.chunkSize;
+    this._defaultFlushFlag = o.flush;
+    this._finishFlushFlag = o.finishFlush;
+    this._defaultFullFlushFlag = Z_FULL_FLUSH;
+    this._info = o.info;
+    this._maxOutputLength = o.maxOutputLength;
+    this._level = o.level;
+    this._strategy = o.strategy;
+    this._mode = mode;
+    this.outCapacity = Math.min(queue.maxDescriptorBytes, Math.max(o.chunkSize, OUT_BUFFER_BYTES));
+  }
+
+  get _closed(): boolean {
+    return !this._handle;
+  }
+
+  reset(): void {
+    if (!this._handle) throw internalAssertion('zlib binding closed');
+    const { queue, ctx } = this._handle;
+    const err = queue.native.resetContext(ctx);
+    if (err !== 0) failStream(this, zlibError(queue.native.contextMessage(ctx), err, codeName(err)));
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this._transform(Buffer.alloc(0), '', callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    callback();
+  }
+
+  flush(kind?: number | (() => void), callback?: () => void): void {
+    if (typeof kind === 'function' || (kind === undefined && !callback)) {
+      callback = kind as (() => void) | undefined;
+      kind = this._defaultFullFlushFlag;
+    }
+    if (this.writableFinished) {
+      if (callback) process.nextTick(callback);
+    } else if (this.writableEnded) {
+      if (callback) this.once('end', callback);
+    } else {
+      this.write(kFlushBuffers[kind as number], callback);
+    }
+  }
+
+  close(callback?: (err?: Error | null) => void): void {
+    if (callback) finished(this, callback);
+    this.destroy();
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    closeHandle(this);
+    callback(err);
+  }
+
+  override _transform(chunk: FlushBuffer, _encoding: BufferEncoding | string, cb: TransformCallback): void {
+    let flushFlag = this._defaultFlushFlag;
+    if (typeof chunk[kFlushFlag] === 'number') flushFlag = chunk[kFlushFlag] as number;
+    if (this.writableEnded && this.writableLength === chunk.byteLength) {
+      flushFlag = maxFlush(flushFlag, this._finishFlushFlag);
+    }
+    processChunk(this, chunk, flushFlag, cb);
+  }
+
+  override _read(size: number): void {
+    const resume = this[kResume];
+    if (resume) {
+      this[kResume] = null;
+      resume();
+    }
+    super._read(size);
+  }
+
+  /** Kept for code written against node's private API. */
+  _processChunk(chunk: Uint8Array, flushFlag: number, cb?: TransformCallback): Buffer | undefined {
+    if (typeof cb === 'function') {
+      processChunk(this, chunk, flushFlag, cb);
+      return undefined;
+    }
+    return processChunkSync(this, chunk, flushFlag);
+  }
+
+  /** Output buffer with room for at least one byte, allocated on demand. */
+  outBuffer(): Buffer {
+    if (this._outBuffer === null || this._outOffset >= this.outCapacity) {
+      this._outBuffer = Buffer.allocUnsafe(this.outCapacity);
+      this._outOffset = 0;
+    }
+    return this._outBuffer;
+  }
+
+  /** Continue a step once the consumer has read (node's readable backpressure). */
+  resumeOnRead(fn: () => void): void {
+    this[kResume] = fn;
+  }
+}
+
+function internalAssertion(message: string): Error {
+  const err = new Error(message) as Error & { code: string };
+  err.code = 'ERR_INTERNAL_ASSERTION';
+  return err;
+}
+
+function codeName(errno: number): string {
+  return (codes as unknown as Record<number, string>)[errno] ?? 'Z_UNKNOWN';
+}
+
+export function closeHandle(engine: ZlibBase): void {
+  engine._handle?.close();
+  engine._handle = null;
+}
+
+export function failStream(engine: ZlibBase, error: Error): void {
+  engine.destroy(error);
+  engine[kError] = error;
+}
+
+function completionError(handle: ZlibHandle, c: Completion): Error {
+  if (c.status === binding!.abi.statusCodec) {
+    return zlibError(handle.queue.native.contextMessage(handle.ctx), c.detail, codeName(c.detail));
+  }
+  return deviceError(c.status);
+}
+
+function processChunk(self: ZlibBase, chunk: Uint8Array, flushFlag: number, cb: TransformCallback): void {
+  if (!self._handle) {
+    process.nextTick(cb);
+    return;
+  }
+  submitStep(self, { chunk, cb, inOff: 0, availIn: chunk.byteLength, flushFlag });
+}
+
+function submitStep(self: ZlibBase, st: WriteState): void {
+  const handle = self._handle;
+  if (!handle) {
+    st.cb();
+    return;
+  }
+  const out = self.outBuffer();
+  const dstOff = self._outOffset;
+  const dstLen = out.length - dstOff;
+  const srcLen = Math.min(st.availIn, handle.queue.maxDescriptorBytes);
+  // A chunk split over several descriptors must not finish or flush the
+  // codec before its last piece.
+  const flush = srcLen < st.availIn ? Z_NO_FLUSH : st.flushFlag;
+  handle.queue.enqueue({
+    op: handle.op,
+    flush,
+    ctx: handle.ctx,
+    src: st.chunk,
+    srcOff: st.inOff,
+    srcLen,
+    dst: out,
+    dstOff,
+    dstLen,
+    arg: 0,
+    done: (c) => onStepComplete(self, handle, st, out, dstOff, srcLen, dstLen, c),
+  });
+}
+
+function onStepComplete(
+  self: ZlibBase,
+  handle: ZlibHandle,
+  st: WriteState,
+  out: Buffer,
+  dstOff: number,
+  srcLen: number,
+  dstLen: number,
+  c: Completion,
+): void {
+  if (self.destroyed) {
+    st.cb();
+    return;
+  }
+  if (c.status < 0) {
+    failStream(self, completionError(handle, c));
+    return;
+  }
+  self.bytesWritten += c.consumed;
+  st.inOff += c.consumed;
+  st.availIn -= c.consumed;
+
+  let streamBufferIsFull = false;
+  if (c.produced > 0) {
+    const end = dstOff + c.produced;
+    if (out === self._outBuffer) self._outOffset = end;
+    // 'data' chunks stay within chunkSize, as node's do.
+    for (let at = dstOff; at < end; at += self._chunkSize) {
+      streamBufferIsFull = !self.push(out.subarray(at, Math.min(end, at + self._chunkSize)));
+    }
+  }
+  if (self.destroyed) {
+    st.cb();
+    return;
+  }
+
+  const outputFull = c.produced === dstLen;
+  if (outputFull || (c.consumed === srcLen && st.availIn > 0)) {
+    // More output is waiting in the codec, or more input beyond this
+    // descriptor's share: take another step.
+    if (!streamBufferIsFull) {
+      submitStep(self, st);
+    } else {
+      self.resumeOnRead(() => submitStep(self, st));
+    }
+    return;
+  }
+  if (c.consumed < srcLen) {
+    // The codec stopped with input left and room to spare: its stream ended
+    // (everything past it is ignored, as node does for all but gunzip's
+    // further members).
+    self.push(null);
+  }
+  st.cb();
+}
+
+export function processChunkSync(self: ZlibBase, chunk: Uint8Array, flushFlag: number): Buffer {
+  let availIn = chunk.byteLength;
+  let inOff = 0;
+  const buffers: Buffer[] = [];
+  let nread = 0;
+  let inputRead = 0;
+  const handle = self._handle;
+  const chunkSize = self._chunkSize;
+  let buffer = self._outBuffer ?? Buffer.allocUnsafe(chunkSize);
+  let offset = self._outBuffer ? self._outOffset : 0;
+  if (offset >= buffer.length) {
+    buffer = Buffer.allocUnsafe(chunkSize);
+    offset = 0;
+  }
+
+  let error: Error | undefined;
+  self.on('error', (er: Error) => {
+    error = er;
+  });
+  if (!handle) throw internalAssertion('zlib binding closed');
+
+  for (;;) {
+    const dstLen = Math.max(buffer.length - offset, 0);
+    const c = handle.queue.runInline({
+      op: handle.op,
+      flush: flushFlag,
+      ctx: handle.ctx,
+      src: chunk,
+      srcOff: inOff,
+      srcLen: availIn,
+      dst: buffer,
+      dstOff: offset,
+      dstLen,
+      arg: 0,
+      done: noop,
+    });
+    if (c.status < 0) {
+      failStream(self, completionError(handle, c));
+      throw error ?? self[kError];
+    }
+    inputRead += c.consumed;
+    if (c.produced > 0) {
+      buffers.push(buffer.subarray(offset, offset + c.produced));
+      offset += c.produced;
+      nread += c.produced;
+      if (nread > self._maxOutputLength) {
+        closeHandle(self);
+        throw errBufferTooLarge(self._maxOutputLength);
+      }
+    }
+    const outputFull = c.produced === dstLen;
+    if (outputFull || offset >= chunkSize) {
+      buffer = Buffer.allocUnsafe(chunkSize);
+      offset = 0;
+    }
+    if (!outputFull) break;
+    inOff += c.consumed;
+    availIn -= c.consumed;
+  }
+
+  self.bytesWritten = inputRead;
+  closeHandle(self);
+  if (nread === 0) return Buffer.alloc(0);
+  return buffers.length === 1 ? buffers[0] : Buffer.concat(buffers, nread);
+}
+
+function noop(): void {}
+
+export { Z_SYNC_FLUSH };
