@@ -6,7 +6,7 @@ const { createHash } = require('crypto');
 const { readdirSync, readFileSync } = require('fs');
 const { join, relative } = require('path');
 
-const root = join(__dirname, '..');
+const packageRoot = join(__dirname, '..');
 
 function walk(dir, out) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -17,7 +17,7 @@ function walk(dir, out) {
   return out;
 }
 
-function sourceHash() {
+function sourceHash(root = packageRoot) {
   const files = walk(join(root, 'native'), [join(root, 'binding.gyp')]).sort();
   const hash = createHash('sha256');
   for (const file of files) {

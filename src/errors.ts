@@ -6,11 +6,19 @@ import { format, inspect } from 'util';
 type Coded<E extends Error> = E & { code: string };
 type AnyFunction = (...args: never[]) => unknown;
 
-// Node prints its errors as "Name [CODE]: message". V8 builds the stack's
-// first line from `name` the first time `stack` is read, so the code is put
-// into `name` just for that read.
+// Node's own stack formatter (installed as Error.prepareStackTrace on newer
+// releases, absent on older ones) prints its errors as "Name [CODE]: message";
+// a user-installed formatter treats them like any other error.
+function nodeFormatsStacks(): boolean {
+  const formatter = Error.prepareStackTrace;
+  return formatter === undefined || formatter.name === 'ErrorPrepareStackTrace';
+}
+
+// V8 builds the stack's first line from `name` the first time `stack` is
+// read, so the code is put into `name` just for that read.
 function captureCodedStack(err: Coded<Error>, hideFrom: Function): void {
   Error.captureStackTrace(err, hideFrom);
+  if (!nodeFormatsStacks()) return;
   const name = err.name;
   Object.defineProperty(err, 'name', { value: `${name} [${err.code}]`, configurable: true, writable: true });
   void err.stack;

@@ -23,6 +23,12 @@ void OnHandleClosed(uv_handle_t* handle) {
   }
 }
 
+// Turns a failed N-API call into a JavaScript exception carrying N-API's own
+// error text; a failure here is our bug, never the caller's.
+void Check(napi_env env, napi_status status) {
+  if (status != napi_ok) throw Napi::Error::New(env);
+}
+
 uint32_t OptUint(const Napi::Object& o, const char* key, uint32_t fallback) {
   Napi::Value v = o.Get(key);
   return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : fallback;
@@ -87,11 +93,15 @@ Queue::Queue(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Queue>(info), en
   }
 
   uv_loop_t* loop = nullptr;
-  napi_get_uv_event_loop(env, &loop);
+  Check(env, napi_get_uv_event_loop(env, &loop));
   poll_ = new uv_poll_t;
   resume_ = new uv_async_t;
-  uv_poll_init(loop, poll_, completion_fd_);
-  uv_async_init(loop, resume_, OnResume);
+  if (uv_poll_init(loop, poll_, completion_fd_) != 0 || uv_async_init(loop, resume_, OnResume) != 0) {
+    // Unreachable with a valid eventfd; fail loudly rather than run unpolled.
+    ops_->close(device_queue_);
+    ring_free(&ring_);
+    throw Napi::Error::New(env, "cannot poll the device's completion fd");
+  }
   poll_->data = this;
   resume_->data = this;
   uv_poll_start(poll_, UV_READABLE, OnReadable);
@@ -99,8 +109,8 @@ Queue::Queue(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Queue>(info), en
   uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
   uv_unref(reinterpret_cast<uv_handle_t*>(resume_));
 
-  napi_async_init(env, Value(), Napi::String::New(env, "uaccel:completion"), &async_context_);
-  napi_add_async_cleanup_hook(env, OnEnvCleanup, this, &cleanup_hook_);
+  Check(env, napi_async_init(env, Value(), Napi::String::New(env, "uaccel:completion"), &async_context_));
+  Check(env, napi_add_async_cleanup_hook(env, OnEnvCleanup, this, &cleanup_hook_));
   contexts_.resize(1);
 }
 
@@ -187,21 +197,24 @@ void Queue::FillEntry(napi_env env, const uint32_t* f, napi_value buffers, uint3
   uint64_t* addrs[3] = {&sqe->src, &sqe->dst, &sqe->hist};
   for (uint32_t k = 0; k < 3; k++) {
     napi_value b;
-    napi_get_element(env, buffers, index * 3 + k, &b);
+    Check(env, napi_get_element(env, buffers, index * 3 + k, &b));
     napi_valuetype t;
-    napi_typeof(env, b, &t);
+    Check(env, napi_typeof(env, b, &t));
     if (t == napi_undefined || t == napi_null) {
       if (lens[k] != 0) throw Napi::TypeError::New(env, "descriptor buffer missing");
       *addrs[k] = 0;
       continue;
     }
     bool is_ta = false;
-    napi_is_typedarray(env, b, &is_ta);
+    Check(env, napi_is_typedarray(env, b, &is_ta));
     if (!is_ta) throw Napi::TypeError::New(env, "descriptor buffers must be Uint8Arrays");
     napi_typedarray_type type;
     size_t length;
     void* data;
-    napi_get_typedarray_info(env, b, &type, &length, &data, nullptr, nullptr);
+    Check(env, napi_get_typedarray_info(env, b, &type, &length, &data, nullptr, nullptr));
+    if (type != napi_uint8_array && type != napi_uint8_clamped_array) {
+      throw Napi::TypeError::New(env, "descriptor buffers must be Uint8Arrays");
+    }
     if (uint64_t(offs[k]) + lens[k] > length) {
       throw Napi::RangeError::New(env, "descriptor range outside its buffer");
     }
@@ -272,10 +285,22 @@ Napi::Value Queue::RunInline(const Napi::CallbackInfo& info) {
 
 void Queue::OnReadable(uv_poll_t* handle, int status, int) {
   if (status < 0) return;
-  static_cast<Queue*>(handle->data)->Drain();
+  static_cast<Queue*>(handle->data)->DrainFromLoop();
 }
 
-void Queue::OnResume(uv_async_t* handle) { static_cast<Queue*>(handle->data)->Drain(); }
+void Queue::OnResume(uv_async_t* handle) { static_cast<Queue*>(handle->data)->DrainFromLoop(); }
+
+// No C++ exception may unwind into libuv: report it as an uncaught
+// JavaScript exception instead.
+void Queue::DrainFromLoop() {
+  try {
+    Drain();
+  } catch (const Napi::Error& e) {
+    draining_ = false;
+    Napi::HandleScope scope(env_);
+    napi_fatal_exception(env_, e.Value());
+  }
+}
 
 // Reaps completions in batches of at most the shared array's capacity and
 // hands each batch to JavaScript in one call. After a bounded number of rounds

@@ -80,6 +80,7 @@ class Queue : public Napi::ObjectWrap<Queue> {
   static void OnResume(uv_async_t* handle);
   static void OnEnvCleanup(napi_async_cleanup_hook_handle hook, void* arg);
   void Drain();
+  void DrainFromLoop();
   void UpdateRef();
   void Shutdown(napi_async_cleanup_hook_handle hook);
   void FillEntry(napi_env env, const uint32_t* f, napi_value buffers, uint32_t index, ua_sqe* sqe);

@@ -35,6 +35,12 @@ export interface Descriptor {
 
 /** Per-descriptor byte limit under SVA: the largest input real devices accept. */
 const SVA_DESCRIPTOR_BYTES = 8 << 20;
+/**
+ * While a batch of completions is being delivered, descriptors its handlers
+ * queue are submitted every this many, so the device works on them while the
+ * JavaScript thread is still busy with the rest of the batch.
+ */
+const EARLY_SUBMIT = 8;
 /** Pinned slot size: large enough to amortise a round trip, small enough to share the region. */
 const PINNED_SLOT_BYTES = 64 << 10;
 
@@ -95,6 +101,15 @@ export class DescriptorQueue {
     );
     this.region = this.native.region();
     if (this.region) {
+      const state = this.native.info();
+      if (!state.regionLocked) {
+        process.emitWarning(
+          `uaccel: the pinned region (${this.region.length} bytes) could not be locked in memory ` +
+            `(${state.regionLockError}); it is used unlocked. Raise RLIMIT_MEMLOCK (ulimit -l) ` +
+            'or lower UACCEL_PINNED_BYTES.',
+          { code: 'UACCEL_PINNED_UNLOCKED' },
+        );
+      }
       this.slots = new PinnedSlots(this.region.length, PINNED_SLOT_BYTES);
       this.maxDescriptorBytes = PINNED_SLOT_BYTES;
     } else {
@@ -215,6 +230,7 @@ export class DescriptorQueue {
       }
       try {
         d.done(completion);
+        if (this.pending.length - this.pendingHead >= EARLY_SUBMIT) this.flush();
       } catch (err) {
         if (!failed) {
           failed = true;

@@ -99,6 +99,8 @@ export function validateZlibOptions(opts: unknown, mode: number): ZlibResolvedOp
   resolved.flush = checkRangesOrGetDefault(o.flush, 'options.flush', Z_NO_FLUSH, Z_BLOCK, Z_NO_FLUSH);
   resolved.finishFlush = checkRangesOrGetDefault(o.finishFlush, 'options.finishFlush', Z_NO_FLUSH, Z_BLOCK, Z_FINISH);
   resolved.maxOutputLength = checkRangesOrGetDefault(o.maxOutputLength, 'options.maxOutputLength', 1, kMaxLength, kMaxLength);
+  // Node then allocates the first output chunk, whose size check comes last.
+  if (resolved.chunkSize > kMaxLength) throw errOutOfRange('size', `>= 0 && <= ${kMaxLength}`, resolved.chunkSize);
   resolved.info = Boolean(o.info);
   return resolved;
 }

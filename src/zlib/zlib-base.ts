@@ -26,8 +26,10 @@ export const kFlushFlag = Symbol('kFlushFlag');
 export const kError = Symbol('kError');
 export const kResume = Symbol('kResume');
 
-/** Output buffers hold this much (at least chunkSize) so one step rarely fills them. */
+/** Output buffers grow to this much (at least chunkSize) so one step rarely fills them. */
 const OUT_BUFFER_BYTES = 64 << 10;
+/** Smallest output buffer worth allocating; below 4 KiB Buffer.allocUnsafe uses its pool. */
+const MIN_OUT_BUFFER_BYTES = 1 << 10;
 
 /** The native side of one stream: its queue and its codec context there. */
 export class ZlibHandle {
@@ -87,8 +89,9 @@ export class ZlibBase extends Transform {
   _mode: Mode;
   [kError]: Error | null = null;
   [kResume]: (() => void) | null = null;
-  /** Bytes per output buffer: at least chunkSize, at most one descriptor's worth. */
+  /** Largest output buffer: at least chunkSize, at most one descriptor's worth. */
   readonly outCapacity: number;
+  private readonly _deflating: boolean;
 
   constructor(opts: ZlibOptionsInput | undefined | null, mode: Mode) {
     const o = validateZlibOptions(opts, mode);
@@ -111,6 +114,7 @@ export class ZlibBase extends Transform {
     this._strategy = o.strategy;
     this._mode = mode;
     this.outCapacity = Math.min(queue.maxDescriptorBytes, Math.max(o.chunkSize, OUT_BUFFER_BYTES));
+    this._deflating = isDeflateMode(mode);
   }
 
   get _closed(): boolean {
@@ -183,13 +187,22 @@ export class ZlibBase extends Transform {
     return processChunkSync(this, chunk, flushFlag);
   }
 
-  /** Output buffer with room for at least one byte, allocated on demand. */
-  outBuffer(): Buffer {
-    if (this._outBuffer === null || this._outOffset >= this.outCapacity) {
-      this._outBuffer = Buffer.allocUnsafe(this.outCapacity);
+  /**
+   * Output buffer for a step over `srcLen` input bytes. Sized from the input
+   * (small one-shots must not allocate 64 KiB each: that external memory
+   * drives the GC), reusing the unused tail of the current buffer when it
+   * still fits the estimate, as node reuses its output buffer.
+   */
+  outBuffer(srcLen: number): Buffer {
+    const estimate = this._deflating ? srcLen + (srcLen >>> 3) + 64 : srcLen * 4 + 64;
+    const want = Math.min(this.outCapacity, Math.max(MIN_OUT_BUFFER_BYTES, estimate));
+    const buf = this._outBuffer;
+    if (buf === null || buf.length - this._outOffset < Math.min(want, MIN_OUT_BUFFER_BYTES)) {
+      this._outBuffer = Buffer.allocUnsafe(want);
       this._outOffset = 0;
+      return this._outBuffer;
     }
-    return this._outBuffer;
+    return buf;
   }
 
   /** Continue a step once the consumer has read (node's readable backpressure). */
@@ -239,10 +252,10 @@ function submitStep(self: ZlibBase, st: WriteState): void {
     st.cb();
     return;
   }
-  const out = self.outBuffer();
+  const srcLen = Math.min(st.availIn, handle.queue.maxDescriptorBytes);
+  const out = self.outBuffer(srcLen);
   const dstOff = self._outOffset;
   const dstLen = out.length - dstOff;
-  const srcLen = Math.min(st.availIn, handle.queue.maxDescriptorBytes);
   // A chunk split over several descriptors must not finish or flush the
   // codec before its last piece.
   const flush = srcLen < st.availIn ? Z_NO_FLUSH : st.flushFlag;
