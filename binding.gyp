@@ -15,6 +15,10 @@
       "defines": [
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
+        # While a worker is being terminated N-API calls fail and cannot
+        # throw; without this node-addon-api rethrows them as C++ exceptions
+        # through N-API's C frames, which aborts the whole process.
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "UACCEL_SOURCE_HASH=\"<!(node native/source-hash.js)\""
       ],
       "cflags!": ["-fno-exceptions"],

@@ -6,5 +6,8 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Builds dist/ (npm run build:ts) once per run for the tests that load the
+    // compiled package in child processes and worker threads.
+    globalSetup: ['test/setup/build.ts'],
   },
 });

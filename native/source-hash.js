@@ -8,17 +8,21 @@ const { join, relative } = require('path');
 
 const packageRoot = join(__dirname, '..');
 
-function walk(dir, out) {
+function walk(dir, out, skip) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
-    if (entry.isDirectory()) walk(full, out);
-    else if (/\.(c|cc|h|js)$/.test(entry.name)) out.push(full);
+    if (entry.isDirectory()) {
+      if (!skip.includes(full)) walk(full, out, skip);
+    } else if (/\.(c|cc|h|js)$/.test(entry.name)) out.push(full);
   }
   return out;
 }
 
 function sourceHash(root = packageRoot) {
-  const files = walk(join(root, 'native'), [join(root, 'binding.gyp')]).sort();
+  // native/test/ holds standalone sanitizer and fuzz programs that the addon
+  // is not built from: editing them must not make the prebuild stale.
+  const skip = [join(root, 'native', 'test')];
+  const files = walk(join(root, 'native'), [join(root, 'binding.gyp')], skip).sort();
   const hash = createHash('sha256');
   for (const file of files) {
     // Line endings are normalised so a checkout on another OS hashes the same.

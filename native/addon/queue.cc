@@ -16,7 +16,14 @@ struct ClosingHandles {
 
 void OnHandleClosed(uv_handle_t* handle) {
   auto* closing = static_cast<ClosingHandles*>(handle->data);
-  delete handle;
+  // Delete with the type that was allocated (new uv_poll_t / new uv_async_t):
+  // deleting through uv_handle_t* is a size-mismatched delete (undefined
+  // behaviour; ASan: new-delete-type-mismatch).
+  if (handle->type == UV_POLL) {
+    delete reinterpret_cast<uv_poll_t*>(handle);
+  } else {
+    delete reinterpret_cast<uv_async_t*>(handle);
+  }
   if (--closing->pending == 0) {
     if (closing->hook != nullptr) napi_remove_async_cleanup_hook(closing->hook);
     delete closing;
@@ -234,12 +241,19 @@ Napi::Value Queue::Submit(const Napi::CallbackInfo& info) {
   while (accepted < count && ring_sq_space(&ring_, tail) > 0) {
     const uint32_t* f = staging + size_t(accepted) * SF_COUNT;
     FillEntry(env, f, buffers, accepted, ring_sq_slot(&ring_, tail));
-    if (f[SF_CTX] != 0) contexts_[f[SF_CTX]].inflight++;
-    bytes_in_ += f[SF_SRC_LEN];
     tail++;
     accepted++;
   }
   if (accepted == 0) return Napi::Number::New(env, 0);
+  // Counted only once every entry is filled: FillEntry throws on a bad
+  // descriptor, and the entries before it are then never published, so
+  // counting them as they were filled left their contexts "in flight" for
+  // good (closeContext deferred forever, the codec state leaked).
+  for (uint32_t i = 0; i < accepted; i++) {
+    const uint32_t* f = staging + size_t(i) * SF_COUNT;
+    if (f[SF_CTX] != 0) contexts_[f[SF_CTX]].inflight++;
+    bytes_in_ += f[SF_SRC_LEN];
+  }
   sq_tail_ = tail;
   ring_sq_publish(&ring_, tail);
   ops_->submit(device_queue_);

@@ -120,7 +120,24 @@ int zlib_stream_params(ZlibStream* zs, int level, int strategy) {
   int err = ensure_initialized(zs);
   if (err != Z_OK) return err;
   err = Z_OK;
-  if (is_deflate_mode(zs->mode)) err = deflateParams(&zs->strm, level, strategy);
+  // node applies new parameters to deflate and raw deflate only; for gzip
+  // params() is just the sync flush that precedes it.
+  if (zs->mode == ZLIB_DEFLATE || zs->mode == ZLIB_DEFLATERAW) {
+    // deflateParams runs deflate(Z_BLOCK) when the stream has seen input, and
+    // deflate rejects a null next_out with Z_STREAM_ERROR; steps leave
+    // next_out null, so params() after any write failed where node succeeds.
+    // An empty, non-null output makes that inner call a no-op (Z_BUF_ERROR,
+    // as in node after its sync flush) and can never be written through. The
+    // last step's input is no longer ours either: leave none (a stale
+    // avail_in with a null next_in is another Z_STREAM_ERROR).
+    static uint8_t no_output;
+    zs->strm.next_in = nullptr;
+    zs->strm.avail_in = 0;
+    zs->strm.next_out = &no_output;
+    zs->strm.avail_out = 0;
+    err = deflateParams(&zs->strm, level, strategy);
+    zs->strm.next_out = nullptr;
+  }
   if (err != Z_OK && err != Z_BUF_ERROR) return fail(zs, err, "Failed to set parameters");
   zs->level = level;
   zs->strategy = strategy;

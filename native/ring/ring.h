@@ -25,7 +25,8 @@
  *  - CQ slots carry a sequence number (Vyukov's bounded queue). A producer
  *    claims a position with a relaxed fetch_add on cq_tail (ordering comes from
  *    the slot sequence, not from the counter), writes the entry, then publishes
- *    it by storing seq = pos + 1 with release. The consumer loads seq with
+ *    it by storing seq = pos + 1 (seq_cst rather than release, because it is
+ *    also one side of the cq_armed handshake below). The consumer loads seq with
  *    acquire and reads the entry only when it equals pos + 1, then frees the
  *    slot for the next lap by storing seq = pos + size with release.
  *  - cq_armed is a Dekker-style handshake between the consumer going idle and a
@@ -115,7 +116,9 @@ inline bool ring_cq_post(Ring* ring, const ua_cqe* cqe) {
   while (seq.load(std::memory_order_acquire) != pos) {
   }
   std::memcpy(&ring->cqes[pos & ring->mask], cqe, sizeof(*cqe));
-  seq.store(pos + 1, std::memory_order_release);
+  // seq_cst (not just release): this store and the exchange below are one
+  // side of the arm handshake, which needs store-load ordering.
+  seq.store(pos + 1, std::memory_order_seq_cst);
   return ring->cq_armed.exchange(0, std::memory_order_seq_cst) != 0;
 }
 

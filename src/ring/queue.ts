@@ -6,6 +6,8 @@
 // streams that queued them, which stop reading their input meanwhile).
 import type { Binding, NativeQueue, NativeQueueInfo } from '../native/binding';
 import type { Config } from './config';
+import { constants as osConstants } from 'os';
+
 import { PinnedSlots } from './pinned-slots';
 
 export interface Completion {
@@ -287,12 +289,30 @@ export class DescriptorQueue {
     return id;
   }
 
-  /** Frees a context; natively deferred until its in-flight descriptor completes. */
+  /**
+   * Frees a context; natively deferred until its in-flight descriptors
+   * complete. Descriptors still waiting here are withdrawn first and
+   * completed as cancelled: the id may be reused by the next context opened,
+   * so they must never reach the ring.
+   */
   closeContext(id: number): void {
     if (this.closed) return;
+    this.cancelPending(id);
     this.native.closeContext(id);
     this.contexts--;
     this.closeIfRetired();
+  }
+
+  private cancelPending(ctx: number): void {
+    let kept = this.pendingHead;
+    for (let i = this.pendingHead; i < this.pending.length; i++) {
+      const d = this.pending[i];
+      // Delivered on a later turn, as a real completion would be: after the
+      // 'close' the stream's teardown schedules.
+      if (d.ctx === ctx) setImmediate(cancel, d);
+      else this.pending[kept++] = d;
+    }
+    this.pending.length = kept;
   }
 
   /** Closes the queue once its last context is closed and nothing is in flight. */
@@ -318,6 +338,12 @@ export class DescriptorQueue {
 
 function flushOnTick(queue: DescriptorQueue): void {
   queue.flush();
+}
+
+const ECANCELED = osConstants.errno.ECANCELED;
+
+function cancel(d: Descriptor): void {
+  d.done({ status: -ECANCELED, produced: 0, consumed: 0, flags: 0, check: 0, detail: 0 });
 }
 
 function rethrow(err: unknown): never {

@@ -3,6 +3,7 @@
 // descriptor instead of a thread-pool job. The structure follows node's
 // lib/zlib.js so that behaviour matches it case by case.
 import { Transform, type TransformCallback, type TransformOptions, finished } from 'stream';
+import { deprecate } from 'util';
 
 import { errBufferTooLarge, zlibError } from '../errors';
 import { currentQueue } from '../ring/current';
@@ -210,6 +211,18 @@ export class ZlibBase extends Transform {
     this[kResume] = fn;
   }
 }
+
+// node's deprecated alias, kept so code reading it sees the same numbers.
+Object.defineProperty(ZlibBase.prototype, 'bytesRead', {
+  configurable: true,
+  enumerable: true,
+  get: deprecate(function (this: ZlibBase) {
+    return this.bytesWritten;
+  }, 'zlib.bytesRead is deprecated and will change its meaning in the future. Use zlib.bytesWritten instead.', 'DEP0108'),
+  set: deprecate(function (this: ZlibBase, value: number) {
+    this.bytesWritten = value;
+  }, 'Setting zlib.bytesRead is deprecated. This feature will be removed in the future.', 'DEP0108'),
+});
 
 function internalAssertion(message: string): Error {
   const err = new Error(message) as Error & { code: string };

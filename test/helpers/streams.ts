@@ -160,15 +160,6 @@ export function errorShape(err: unknown): Record<string, unknown> {
   };
 }
 
-/** The outcome of a promise as plain data: its value or its error's shape. */
-export async function settle<T>(p: Promise<T>): Promise<{ ok: T } | { error: Record<string, unknown> }> {
-  try {
-    return { ok: await p };
-  } catch (err) {
-    return { error: errorShape(err) };
-  }
-}
-
 /** Rejects after `ms` so a hung stream fails its test with a clear reason. */
 export function within<T>(ms: number, p: Promise<T>, what = 'operation'): Promise<T> {
   let timer: NodeJS.Timeout;
