@@ -9,6 +9,7 @@
         "native/devices/registry.cc",
         "native/devices/software/software_device.cc",
         "native/codecs/zlib_stream.cc",
+        "native/codecs/zlib_memory.cc",
         "native/memory/pinned_region.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
@@ -25,10 +26,7 @@
       "cflags_cc!": ["-fno-exceptions"],
       "cflags": ["-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-fvisibility=hidden", "-fvisibility-inlines-hidden"],
-      "ldflags": ["-Wl,--exclude-libs,ALL"],
-      "conditions": [
-        ["OS!='linux'", { "sources!": [] }]
-      ]
+      "ldflags": ["-Wl,--exclude-libs,ALL"]
     }
   ]
 }

@@ -13,7 +13,7 @@
 // UACCEL_FUZZ_SEED (driver seed, default 1), UACCEL_FUZZ_SECONDS (driver and
 // libFuzzer time, default 6), UACCEL_KEEP_SANITIZER_BUILD=1 (keep the dir).
 import { spawn, spawnSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,12 +21,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 const root = join(__dirname, '..');
 const nativeDir = join(root, 'native');
 const testDir = join(nativeDir, 'test');
-const core = [
-  'ring/ring.cc',
-  'devices/software/software_device.cc',
-  'codecs/zlib_stream.cc',
-  'memory/pinned_region.cc',
-].map((f) => join(nativeDir, f));
+// Every native source the addon builds except the N-API layer: the test
+// programs drive the core directly. Read from binding.gyp (gyp allows
+// comments, so not as JSON) so a new source cannot be left out of these builds.
+const core = [...readFileSync(join(root, 'binding.gyp'), 'utf8').matchAll(/"(native\/[^"]+\.cc)"/g)]
+  .map((m) => m[1])
+  .filter((f) => !f.startsWith('native/addon/'))
+  .map((f) => join(root, f));
 
 const fuzzSeed = process.env.UACCEL_FUZZ_SEED ?? '1';
 const fuzzSeconds = Number(process.env.UACCEL_FUZZ_SECONDS ?? '6');

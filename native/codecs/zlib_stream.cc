@@ -1,5 +1,7 @@
 #include "zlib_stream.h"
 
+#include "zlib_memory.h"
+
 #include <climits>
 
 namespace uaccel {
@@ -53,6 +55,8 @@ static int ensure_initialized(ZlibStream* zs) {
 
 ZlibStream* zlib_stream_create(const ZlibParams* p) {
   auto* zs = new ZlibStream();
+  zs->strm.zalloc = zlib_memory_alloc;
+  zs->strm.zfree = zlib_memory_free;
   zs->mode = p->mode;
   zs->level = p->level;
   zs->mem_level = p->mem_level;
