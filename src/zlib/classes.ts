@@ -90,21 +90,36 @@ type StreamClass<T> = {
   prototype: T;
 };
 
-// A class that also answers a plain call with a new instance, as node's
-// function-style constructors do.
-function callable<T>(cls: new (opts?: ZlibOptions) => T): StreamClass<T> {
-  return new Proxy(cls, {
-    apply: (target, _thisArg, args: [ZlibOptions?]) => new target(...args),
-  }) as unknown as StreamClass<T>;
+// A constructor that also answers a plain call with a new instance, as
+// node's function-style constructors do. `new Gzip()` and `Gzip()` construct
+// the class itself (new.target = the class: V8 then reuses one hidden class
+// per stream type; any other new.target costs a fresh map per instance);
+// subclasses pass their own new.target through. instanceof holds because the
+// wrapper and the class share one prototype.
+function callable<T>(cls: new (opts?: ZlibOptions) => T, name: string): StreamClass<T> {
+  const ctor = function (this: unknown, opts?: ZlibOptions): T {
+    const target = new.target === undefined || new.target === ctor ? cls : new.target;
+    return Reflect.construct(cls, [opts], target) as T;
+  };
+  Object.defineProperty(ctor, 'name', { value: name });
+  ctor.prototype = cls.prototype;
+  Object.defineProperty(cls.prototype, 'constructor', {
+    value: ctor,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
+  Object.setPrototypeOf(ctor, Object.getPrototypeOf(cls));
+  return ctor as unknown as StreamClass<T>;
 }
 
-export const Deflate = callable(DeflateStream);
-export const Inflate = callable(InflateStream);
-export const Gzip = callable(GzipStream);
-export const Gunzip = callable(GunzipStream);
-export const DeflateRaw = callable(DeflateRawStream);
-export const InflateRaw = callable(InflateRawStream);
-export const Unzip = callable(UnzipStream);
+export const Deflate = callable(DeflateStream, 'Deflate');
+export const Inflate = callable(InflateStream, 'Inflate');
+export const Gzip = callable(GzipStream, 'Gzip');
+export const Gunzip = callable(GunzipStream, 'Gunzip');
+export const DeflateRaw = callable(DeflateRawStream, 'DeflateRaw');
+export const InflateRaw = callable(InflateRawStream, 'InflateRaw');
+export const Unzip = callable(UnzipStream, 'Unzip');
 
 export type Deflate = DeflateStream;
 export type Inflate = InflateStream;
