@@ -46,6 +46,8 @@ export class ZlibHandle {
 }
 
 interface WriteState {
+  /** The last step filled its output buffer: the codec has more to give. */
+  draining: boolean;
   chunk: Uint8Array;
   cb: TransformCallback;
   inOff: number;
@@ -92,7 +94,10 @@ export class ZlibBase extends Transform {
   [kResume]: (() => void) | null = null;
   /** Largest output buffer: at least chunkSize, at most one descriptor's worth. */
   readonly outCapacity: number;
-  private readonly _deflating: boolean;
+  /** Output bytes so far; with bytesWritten, the stream's observed ratio. */
+  _produced = 0;
+  /** Output expected per input byte before any is seen (inflate expands). */
+  private readonly _ratioPrior: number;
 
   constructor(opts: ZlibOptionsInput | undefined | null, mode: Mode) {
     const o = validateZlibOptions(opts, mode);
@@ -115,7 +120,7 @@ export class ZlibBase extends Transform {
     this._strategy = o.strategy;
     this._mode = mode;
     this.outCapacity = Math.min(queue.maxDescriptorBytes, Math.max(o.chunkSize, OUT_BUFFER_BYTES));
-    this._deflating = isDeflateMode(mode);
+    this._ratioPrior = isDeflateMode(mode) ? 1 : 4;
   }
 
   get _closed(): boolean {
@@ -189,16 +194,21 @@ export class ZlibBase extends Transform {
   }
 
   /**
-   * Output buffer for a step over `srcLen` input bytes. Sized from the input
-   * (small one-shots must not allocate 64 KiB each: that external memory
-   * drives the GC), reusing the unused tail of the current buffer when it
-   * still fits the estimate, as node reuses its output buffer.
+   * Output buffer for a step over `srcLen` input bytes, sized from the
+   * stream's own output/input ratio so far so that one step usually fits in
+   * one descriptor (every extra step is a round trip through the ring) while
+   * small one-shots do not allocate 64 KiB each (that external memory drives
+   * the GC). The unused tail of the current buffer is reused when the
+   * estimate fits in it, as node reuses its output buffer.
    */
-  outBuffer(srcLen: number): Buffer {
-    const estimate = this._deflating ? srcLen + (srcLen >>> 3) + 64 : srcLen * 4 + 64;
+  outBuffer(srcLen: number, draining: boolean): Buffer {
+    // After a step that filled its output, the codec holds output of unknown
+    // size: give it a whole buffer.
+    const ratio = (this._produced + this._ratioPrior) / (this.bytesWritten + 1);
+    const estimate = draining ? this.outCapacity : Math.ceil(srcLen * ratio * 1.25) + 256;
     const want = Math.min(this.outCapacity, Math.max(MIN_OUT_BUFFER_BYTES, estimate));
     const buf = this._outBuffer;
-    if (buf === null || buf.length - this._outOffset < Math.min(want, MIN_OUT_BUFFER_BYTES)) {
+    if (buf === null || buf.length - this._outOffset < want) {
       this._outBuffer = Buffer.allocUnsafe(want);
       this._outOffset = 0;
       return this._outBuffer;
@@ -256,7 +266,7 @@ function processChunk(self: ZlibBase, chunk: Uint8Array, flushFlag: number, cb: 
     process.nextTick(cb);
     return;
   }
-  submitStep(self, { chunk, cb, inOff: 0, availIn: chunk.byteLength, flushFlag });
+  submitStep(self, { draining: false, chunk, cb, inOff: 0, availIn: chunk.byteLength, flushFlag });
 }
 
 function submitStep(self: ZlibBase, st: WriteState): void {
@@ -266,7 +276,7 @@ function submitStep(self: ZlibBase, st: WriteState): void {
     return;
   }
   const srcLen = Math.min(st.availIn, handle.queue.maxDescriptorBytes);
-  const out = self.outBuffer(srcLen);
+  const out = self.outBuffer(srcLen, st.draining);
   const dstOff = self._outOffset;
   const dstLen = out.length - dstOff;
   // A chunk split over several descriptors must not finish or flush the
@@ -306,6 +316,7 @@ function onStepComplete(
     return;
   }
   self.bytesWritten += c.consumed;
+  self._produced += c.produced;
   st.inOff += c.consumed;
   st.availIn -= c.consumed;
 
@@ -324,6 +335,7 @@ function onStepComplete(
   }
 
   const outputFull = c.produced === dstLen;
+  st.draining = outputFull;
   if (outputFull || (c.consumed === srcLen && st.availIn > 0)) {
     // More output is waiting in the codec, or more input beyond this
     // descriptor's share: take another step.

@@ -7,6 +7,8 @@
  * under the doorbell mutex (the SQ has one logical consumer), run them
  * without any lock held, and post completions lock-free.
  */
+#include <pthread.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -22,16 +24,36 @@ namespace uaccel {
 
 namespace {
 
+struct Sleeper {
+  std::condition_variable wake;
+  bool signalled = false;
+};
+
 struct SoftwareQueue {
   Ring* ring = nullptr;
   bool sva = true;
   std::shared_ptr<PinnedRegion> region;
   int efd = -1;
-  std::mutex doorbell;
-  std::condition_variable wake;
+  std::mutex doorbell;  // guards the SQ consumer side, `idle` and `stopping`
+  // Idle workers, most recently idle last. The doorbell wakes from the back:
+  // the worker that just finished still has the stream's codec state and the
+  // buffers in its core's cache, and a serial stream then stays on one core
+  // instead of hopping between workers at every step.
+  std::vector<Sleeper*> idle;
   bool stopping = false;
   std::vector<std::thread> workers;
 };
+
+// Wakes up to `count` idle workers, most recently idle first. Called with the
+// doorbell mutex held.
+void wake_idle(SoftwareQueue* q, uint32_t count) {
+  while (count-- > 0 && !q->idle.empty()) {
+    Sleeper* s = q->idle.back();
+    q->idle.pop_back();
+    s->signalled = true;
+    s->wake.notify_one();
+  }
+}
 
 uint8_t g_empty_byte;  // zlib rejects a null next_out even when avail_out is 0
 
@@ -96,13 +118,25 @@ void process(const SoftwareQueue* q, const ua_sqe* sqe, ua_cqe* cqe) {
 }
 
 void worker_main(SoftwareQueue* q) {
+#if defined(SCHED_BATCH) && !defined(UACCEL_NO_BATCH_SCHED)
+  // Codec work is throughput work: as a batch thread a worker woken by the
+  // doorbell does not preempt the JavaScript thread that rang it (on a
+  // 2-core machine that preemption otherwise costs the event loop
+  // milliseconds now and then).
+  sched_param param{};
+  pthread_setschedparam(pthread_self(), SCHED_BATCH, &param);
+#endif
+  Sleeper self;
   for (;;) {
     ua_sqe sqe;
     {
       std::unique_lock<std::mutex> lk(q->doorbell);
-      q->wake.wait(lk, [q] { return q->stopping || ring_sq_pending(q->ring) > 0; });
+      while (!q->stopping && !ring_sq_pop(q->ring, &sqe)) {
+        self.signalled = false;
+        q->idle.push_back(&self);
+        self.wake.wait(lk, [&self] { return self.signalled; });
+      }
       if (q->stopping) return;
-      if (!ring_sq_pop(q->ring, &sqe)) continue;
     }
     ua_cqe cqe{};
     process(q, &sqe, &cqe);
@@ -137,8 +171,8 @@ int sw_open(const DeviceConfig* cfg, void** out, int* completion_fd) {
     {
       std::lock_guard<std::mutex> guard(q->doorbell);
       q->stopping = true;
+      wake_idle(q, UINT32_MAX);
     }
-    q->wake.notify_all();
     for (auto& t : q->workers) t.join();
     close(q->efd);
     delete q;
@@ -151,10 +185,10 @@ int sw_open(const DeviceConfig* cfg, void** out, int* completion_fd) {
 
 int sw_submit(void* queue) {
   auto* q = static_cast<SoftwareQueue*>(queue);
-  // Taking the mutex orders this notify after any worker's emptiness check,
-  // so a worker that is about to sleep cannot miss the doorbell.
-  { std::lock_guard<std::mutex> guard(q->doorbell); }
-  q->wake.notify_all();
+  std::lock_guard<std::mutex> guard(q->doorbell);
+  // One worker per waiting entry, not all of them: on a small machine a
+  // worker woken for nothing takes the core from the JavaScript thread.
+  wake_idle(q, ring_sq_pending(q->ring));
   return 0;
 }
 
@@ -171,8 +205,8 @@ void sw_close(void* queue) {
   {
     std::lock_guard<std::mutex> guard(q->doorbell);
     q->stopping = true;
+    wake_idle(q, UINT32_MAX);
   }
-  q->wake.notify_all();
   for (auto& t : q->workers) t.join();
   close(q->efd);
   delete q;
