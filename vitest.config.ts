@@ -9,5 +9,6 @@ export default defineConfig({
     // Builds dist/ (npm run build:ts) once per run for the tests that load the
     // compiled package in child processes and worker threads.
     globalSetup: ['test/setup/build.ts'],
+    reporters: ['default', './test/setup/summary-reporter.ts'],
   },
 });
