@@ -36,6 +36,18 @@ void Check(napi_env env, napi_status status) {
   if (status != napi_ok) throw Napi::Error::New(env);
 }
 
+// One completion in the shared-array layout JavaScript reads.
+void WriteCompletion(const ua_cqe& cqe, int32_t* e) {
+  e[CF_TAG] = static_cast<int32_t>(cqe.tag & 0xffffffffu);
+  e[CF_STATUS] = cqe.status;
+  e[CF_PRODUCED] = static_cast<int32_t>(cqe.produced);
+  e[CF_CONSUMED] = static_cast<int32_t>(cqe.consumed);
+  e[CF_FLAGS] = static_cast<int32_t>(cqe.flags);
+  e[CF_CHECK] = static_cast<int32_t>(cqe.check);
+  e[CF_DETAIL] = cqe.detail;
+  e[CF_CTX] = static_cast<int32_t>(cqe.tag >> 32);
+}
+
 uint32_t OptUint(const Napi::Object& o, const char* key, uint32_t fallback) {
   Napi::Value v = o.Get(key);
   return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : fallback;
@@ -283,15 +295,7 @@ Napi::Value Queue::RunInline(const Napi::CallbackInfo& info) {
   FillEntry(env, f, info[1], 0, &sqe);
   ua_cqe cqe{};
   ops_->run_inline(device_queue_, &sqe, &cqe);
-  int32_t* out = result.Data();
-  out[CF_TAG] = static_cast<int32_t>(cqe.tag & 0xffffffffu);
-  out[CF_STATUS] = cqe.status;
-  out[CF_PRODUCED] = static_cast<int32_t>(cqe.produced);
-  out[CF_CONSUMED] = static_cast<int32_t>(cqe.consumed);
-  out[CF_FLAGS] = static_cast<int32_t>(cqe.flags);
-  out[CF_CHECK] = static_cast<int32_t>(cqe.check);
-  out[CF_DETAIL] = cqe.detail;
-  out[CF_CTX] = static_cast<int32_t>(cqe.tag >> 32);
+  WriteCompletion(cqe, result.Data());
   bytes_in_ += cqe.consumed;
   bytes_out_ += cqe.produced;
   return Napi::Number::New(env, cqe.status);
@@ -333,15 +337,7 @@ void Queue::Drain() {
     ua_cqe cqe;
     while (n < capacity && ring_cq_reap(&ring_, &cqe)) {
       uint32_t ctx_id = uint32_t(cqe.tag >> 32);
-      int32_t* e = out + size_t(n) * CF_COUNT;
-      e[CF_TAG] = static_cast<int32_t>(cqe.tag & 0xffffffffu);
-      e[CF_STATUS] = cqe.status;
-      e[CF_PRODUCED] = static_cast<int32_t>(cqe.produced);
-      e[CF_CONSUMED] = static_cast<int32_t>(cqe.consumed);
-      e[CF_FLAGS] = static_cast<int32_t>(cqe.flags);
-      e[CF_CHECK] = static_cast<int32_t>(cqe.check);
-      e[CF_DETAIL] = cqe.detail;
-      e[CF_CTX] = static_cast<int32_t>(ctx_id);
+      WriteCompletion(cqe, out + size_t(n) * CF_COUNT);
       bytes_out_ += cqe.produced;
       if (ctx_id != 0 && ctx_id < contexts_.size() && contexts_[ctx_id].open) {
         Context& c = contexts_[ctx_id];

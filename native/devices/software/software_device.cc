@@ -152,6 +152,8 @@ void worker_main(SoftwareQueue* q) {
 
 int sw_probe(void) { return 0; }
 
+void sw_close(void* queue);
+
 int sw_open(const DeviceConfig* cfg, void** out, int* completion_fd) {
   if (!cfg->sva && !cfg->region) return -EINVAL;
   auto* q = new SoftwareQueue();
@@ -168,14 +170,7 @@ int sw_open(const DeviceConfig* cfg, void** out, int* completion_fd) {
   try {
     for (uint32_t i = 0; i < n; i++) q->workers.emplace_back(worker_main, q);
   } catch (...) {
-    {
-      std::lock_guard<std::mutex> guard(q->doorbell);
-      q->stopping = true;
-      wake_idle(q, UINT32_MAX);
-    }
-    for (auto& t : q->workers) t.join();
-    close(q->efd);
-    delete q;
+    sw_close(q);
     return -EAGAIN;
   }
   *out = q;
