@@ -5,12 +5,14 @@ import * as nodeZlib from 'zlib';
 import { binding, nativeLoadError } from './native/binding';
 import * as ours from './zlib/classes';
 import { asyncMethod, syncMethod } from './zlib/convenience';
+import { matchNodeZlibShape } from './zlib/export-shape';
 
 export { info, type Info, type Counters } from './info';
 export { configure } from './ring/current';
 export type { Config, ConfigOptions } from './ring/config';
 export { constants, codes } from './zlib/constants';
 export type { ZlibOptions } from './zlib/classes';
+export { crc32 } from './zlib/crc32';
 
 const native = binding !== null;
 if (!native) {
@@ -72,3 +74,5 @@ export const {
   brotliDecompress,
   brotliDecompressSync,
 } = nodeZlib;
+
+matchNodeZlibShape(exports);
