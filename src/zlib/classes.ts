@@ -6,6 +6,7 @@ import type { ZlibOptionsInput } from './options';
 import { ZlibBase, failStream } from './zlib-base';
 import { zlibError } from '../errors';
 import { codes } from './constants';
+import { matchNodePrototypes } from './prototype-shape';
 
 export class Zlib extends ZlibBase {
   params(level: number, strategy: number, callback?: () => void): void {
@@ -44,6 +45,8 @@ function internalClosed(): Error {
 function noop(): void {}
 
 export type ZlibOptions = ZlibOptionsInput;
+
+matchNodePrototypes(Zlib.prototype, ZlibBase.prototype);
 
 class DeflateStream extends Zlib {
   constructor(opts?: ZlibOptions) {
