@@ -10,6 +10,10 @@ const names = Object.keys(require(join(cjsDir, 'index.js')) as object).filter(
   (n) => n !== 'default' && n !== '__esModule',
 );
 mkdirSync(esmDir, { recursive: true });
+// The preload has no exports: importing the CommonJS build runs it once per process.
+writeFileSync(join(esmDir, 'register.mjs'), "import '../cjs/register.js';\n");
+writeFileSync(join(esmDir, 'register.d.mts'), 'export {};\n');
+// index.mjs goes last: test/setup/build.ts dates the whole build by it.
 writeFileSync(
   join(esmDir, 'index.mjs'),
   `import cjs from '../cjs/index.js';\nexport default cjs;\nexport const {\n${names
