@@ -1,9 +1,15 @@
 // Option validation for the zlib-format streams, in node's order so that the
 // first error thrown for a bad options object is the one node would throw.
-import { Buffer, kMaxLength } from 'buffer';
+import * as buffer from 'buffer';
 import { types } from 'util';
 import { constants } from 'zlib';
 import { checkRangesOrGetDefault, errInvalidArgType, errOutOfRange, validateFiniteNumber } from '../errors';
+
+const { Buffer } = buffer;
+// Read once at load, as node:zlib reads it: the default output limit does not
+// follow later assignments to buffer.kMaxLength.
+const kMaxLength = buffer.kMaxLength;
+const kMaxBufferLength = buffer.constants.MAX_LENGTH;
 
 const {
   DEFLATERAW, INFLATE, GUNZIP, GZIP, UNZIP,
@@ -99,8 +105,11 @@ export function validateZlibOptions(opts: unknown, mode: number): ZlibResolvedOp
   resolved.flush = checkRangesOrGetDefault(o.flush, 'options.flush', Z_NO_FLUSH, Z_BLOCK, Z_NO_FLUSH);
   resolved.finishFlush = checkRangesOrGetDefault(o.finishFlush, 'options.finishFlush', Z_NO_FLUSH, Z_BLOCK, Z_FINISH);
   resolved.maxOutputLength = checkRangesOrGetDefault(o.maxOutputLength, 'options.maxOutputLength', 1, kMaxLength, kMaxLength);
-  // Node then allocates the first output chunk, whose size check comes last.
-  if (resolved.chunkSize > kMaxLength) throw errOutOfRange('size', `>= 0 && <= ${kMaxLength}`, resolved.chunkSize);
+  // Node then allocates the first output chunk, whose size check comes last
+  // and uses Buffer's real limit.
+  if (resolved.chunkSize > kMaxBufferLength) {
+    throw errOutOfRange('size', `>= 0 && <= ${kMaxBufferLength}`, resolved.chunkSize);
+  }
   resolved.info = Boolean(o.info);
   return resolved;
 }
