@@ -2,13 +2,16 @@
 // without `new`, and instanceof holds against these classes.
 import { checkRangesOrGetDefault } from '../errors';
 import { Mode, Z_DEFAULT_STRATEGY, Z_FIXED, Z_MAX_LEVEL, Z_MIN_LEVEL, Z_SYNC_FLUSH } from './constants';
-import type { ZlibOptionsInput } from './options';
+import type { ZlibOptions as NodeZlibOptions } from 'zlib';
 import { ZlibBase, failStream } from './zlib-base';
 import { zlibError } from '../errors';
 import { codes } from './constants';
 import { matchNodePrototypes } from './prototype-shape';
 
 export class Zlib extends ZlibBase {
+  /** Deprecated alias of bytesWritten (DEP0108), an accessor on ZlibBase.prototype. */
+  declare bytesRead: number;
+
   params(level: number, strategy: number, callback?: () => void): void {
     checkRangesOrGetDefault(level, 'level', Z_MIN_LEVEL, Z_MAX_LEVEL);
     checkRangesOrGetDefault(strategy, 'strategy', Z_DEFAULT_STRATEGY, Z_FIXED);
@@ -44,7 +47,8 @@ function internalClosed(): Error {
 
 function noop(): void {}
 
-export type ZlibOptions = ZlibOptionsInput;
+/** node:zlib's options, as @types/node declares them; the validator still checks whatever arrives at run time. */
+export type ZlibOptions = NodeZlibOptions;
 
 matchNodePrototypes(Zlib.prototype, ZlibBase.prototype);
 

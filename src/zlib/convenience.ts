@@ -10,6 +10,19 @@ import { type ZlibBase, processChunkSync } from './zlib-base';
 export type InputType = string | ArrayBuffer | NodeJS.ArrayBufferView;
 export type CompressCallback = (error: Error | null, result: Buffer) => void;
 
+/**
+ * A callback one-shot, typed as @types/node types node:zlib's: both call
+ * forms, and the `__promisify__` signature through which util.promisify's
+ * typings find the promise form (it exists for the type checker only).
+ */
+export interface AsyncCompress {
+  (buf: InputType, callback: CompressCallback): void;
+  (buf: InputType, options: ZlibOptions, callback: CompressCallback): void;
+  __promisify__(buffer: InputType, options?: ZlibOptions): Promise<Buffer>;
+}
+
+export type SyncCompress = (buf: InputType, options?: ZlibOptions) => Buffer;
+
 interface BufferingEngine extends ZlibBase {
   buffers: Buffer[] | null;
   nread: number;
@@ -86,7 +99,7 @@ function zlibBufferSync(engine: ZlibBase, buffer: unknown): Buffer | { buffer: B
 
 type Ctor = new (opts?: ZlibOptions) => ZlibBase;
 
-export function asyncMethod(ctor: Ctor) {
+export function asyncMethod(ctor: Ctor): AsyncCompress {
   return function asyncBufferWrapper(
     buffer: InputType,
     opts: ZlibOptions | CompressCallback,
@@ -97,10 +110,10 @@ export function asyncMethod(ctor: Ctor) {
       opts = {};
     }
     zlibBuffer(new ctor(opts) as BufferingEngine, buffer, callback);
-  };
+  } as AsyncCompress;
 }
 
-export function syncMethod(ctor: Ctor) {
+export function syncMethod(ctor: Ctor): SyncCompress {
   return function syncBufferWrapper(buffer: InputType, opts?: ZlibOptions): Buffer {
     return zlibBufferSync(new ctor(opts), buffer) as Buffer;
   };
