@@ -34,6 +34,8 @@ const MIN_OUT_BUFFER_BYTES = 1 << 10;
 
 /** The native side of one stream: its queue and its codec context there. */
 export class ZlibHandle {
+  private open = true;
+
   constructor(
     readonly queue: DescriptorQueue,
     readonly ctx: number,
@@ -41,9 +43,17 @@ export class ZlibHandle {
   ) {}
 
   close(): void {
+    if (!this.open) return;
+    this.open = false;
+    abandoned.unregister(this);
     this.queue.closeContext(this.ctx);
   }
 }
+
+// A stream dropped without end() or close() frees its codec context when it
+// is collected, as node's zlib handles are weak. A descriptor in flight keeps
+// its stream reachable, so a collected stream has nothing left on the device.
+const abandoned = new FinalizationRegistry<ZlibHandle>((handle) => handle.close());
 
 interface WriteState {
   /** The last step filled its output buffer: the codec has more to give. */
@@ -110,6 +120,7 @@ export class ZlibBase extends Transform {
     const ctx = queue.openContext(mode, o.level, o.windowBits, o.memLevel, o.strategy, o.dictionary);
     const op = isDeflateMode(mode) ? binding!.abi.op.DEFLATE : binding!.abi.op.INFLATE;
     this._handle = new ZlibHandle(queue, ctx, op);
+    abandoned.register(this, this._handle, this._handle);
     this._chunkSize = o.chunkSize;
     this._defaultFlushFlag = o.flush;
     this._finishFlushFlag = o.finishFlush;
