@@ -25,6 +25,8 @@ export interface Info {
   /** Whether this thread's queue is open yet (queues open on first use). */
   open: boolean;
   codecs: string[];
+  /** Whether ISA-L was found, or why not. */
+  isal?: string;
   pinned?: { bytes: number; locked: boolean; lockError?: string };
   counters: Counters;
   sourceHash?: string;
@@ -58,7 +60,9 @@ export function info(): Info {
       counters: counters(),
     };
   }
-  const codecs = [`zlib ${binding.zlibVersion}`];
+  const codecs = [binding.codecs.zlib];
+  if (binding.codecs.libdeflate) codecs.push(binding.codecs.libdeflate);
+  if (binding.codecs.isal) codecs.push(binding.codecs.isal);
   const queue = openQueue();
   if (queue === null) {
     const config = currentConfig();
@@ -70,6 +74,7 @@ export function info(): Info {
       queueDepth: config.queueDepth,
       open: false,
       codecs,
+      isal: binding.codecs.isalStatus,
       counters: counters(),
       sourceHash: binding.sourceHash,
     };
@@ -82,6 +87,7 @@ export function info(): Info {
     queueDepth: q.queueDepth,
     open: true,
     codecs,
+    isal: binding.codecs.isalStatus,
     pinned:
       q.regionBytes !== undefined
         ? { bytes: q.regionBytes, locked: q.regionLocked === true, lockError: q.regionLockError }

@@ -159,14 +159,27 @@ for (const [step, why] of [
   if (why) console.warn(`[sanitizers] skipping ${step}: ${why}`);
 }
 
-const common = ['-std=c++17', '-g', '-O1', '-fno-omit-frame-pointer', '-Wall', '-Wextra', '-Wno-unused-parameter', '-pthread'];
+const common = [
+  '-std=c++17',
+  '-g',
+  '-O1',
+  '-fno-omit-frame-pointer',
+  '-Wall',
+  '-Wextra',
+  '-Wno-unused-parameter',
+  '-pthread',
+  // As binding.gyp builds the addon: ISA-L when its headers are installed.
+  `-DUACCEL_HAVE_ISAL=${existsSync('/usr/include/isa-l/igzip_lib.h') ? 1 : 0}`,
+];
+// Libraries the core links (binding.gyp): libdeflate statically, dl for ISA-L.
+const coreLibs = ['-l:libdeflate.a', '-ldl'];
 
 // Builds start together (on first use) so compiling overlaps earlier runs.
 const builds = new Map<string, Promise<Result>>();
 function build(name: string, compiler: string, flags: string[], main: string): Promise<Result> {
   let p = builds.get(name);
   if (!p) {
-    p = run(compiler, [...common, ...flags, join(testDir, main), ...core, '-lz', '-o', join(work, name)], {
+    p = run(compiler, [...common, ...flags, join(testDir, main), ...core, ...coreLibs, '-lz', '-o', join(work, name)], {
       timeoutMs: 180_000,
     });
     builds.set(name, p);

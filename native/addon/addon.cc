@@ -8,6 +8,8 @@
 #include <zlib.h>
 
 #include "../devices/device.h"
+#include "../codecs/isal_loader.h"
+#include "../codecs/stateless_deflate.h"
 #include "queue.h"
 
 #ifndef UACCEL_SOURCE_HASH
@@ -27,6 +29,8 @@ static Napi::Object Abi(Napi::Env env) {
   op.Set("DEFLATE", uint32_t(UA_OP_DEFLATE));
   op.Set("INFLATE", uint32_t(UA_OP_INFLATE));
   op.Set("CRC32", uint32_t(UA_OP_CRC32));
+  op.Set("DEFLATE_BLOCK", uint32_t(UA_OP_DEFLATE_BLOCK));
+  op.Set("INFLATE_ONESHOT", uint32_t(UA_OP_INFLATE_ONESHOT));
   abi.Set("op", op);
   Napi::Object flag = Napi::Object::New(env);
   flag.Set("PINNED", uint32_t(UA_SQE_PINNED));
@@ -59,6 +63,12 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("devices", Devices(env));
   exports.Set("sourceHash", UACCEL_SOURCE_HASH);
   exports.Set("zlibVersion", zlibVersion());
+  Napi::Object codecs = Napi::Object::New(env);
+  codecs.Set("zlib", std::string("zlib ") + zlibVersion());
+  codecs.Set("libdeflate", stateless_libdeflate_version());
+  codecs.Set("isal", isal_api() != nullptr ? "isa-l (libisal.so.2)" : "");
+  codecs.Set("isalStatus", isal_status());
+  exports.Set("codecs", codecs);
   return exports;
 }
 

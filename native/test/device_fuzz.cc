@@ -325,6 +325,12 @@ void reset_tracking(Ctx& c) {
 /* One descriptor: what was submitted and what must come back.            */
 
 constexpr int32_t kCodec = 1;  // "0 or UA_STATUS_CODEC": the codec decides
+// Stateless ops on arbitrary bytes: 0, or a clean refusal (-ENOSPC when the
+// output is too small, -EINVAL for a malformed request, UA_STATUS_CODEC for
+// undecodable input), never anything else.
+constexpr int32_t kStateless = 2;
+
+bool is_stateless_op(uint8_t op) { return op == UA_OP_DEFLATE_BLOCK || op == UA_OP_INFLATE_ONESHOT; }
 constexpr uint32_t kGuard = 32;
 constexpr uint8_t kGuardByte = 0xa5;
 constexpr uint8_t kDstFill = 0x5a;
@@ -370,18 +376,28 @@ int32_t contract_status(const HQueue& hq, const ua_sqe& s, bool* ranges_ok) {
     case UA_OP_DEFLATE:
     case UA_OP_INFLATE:
       return s.ctx == 0 ? -EINVAL : kCodec;
+    case UA_OP_DEFLATE_BLOCK:
+      // The history window is a third range under the same rules.
+      if (s.flags & UA_SQE_PINNED) {
+        if (!region_contains(hq.region->size, s.hist, s.hist_len)) return -EFAULT;
+      }
+      return kStateless;
+    case UA_OP_INFLATE_ONESHOT:
+      return kStateless;
     default:
       return -EOPNOTSUPP;
   }
 }
 
 uint8_t random_unknown_opcode(Reader& r) {
-  static const uint8_t known_unimplemented[] = {UA_OP_DEFLATE_BLOCK, UA_OP_INFLATE_ONESHOT,
-                                                UA_OP_CIPHER, UA_OP_DIGEST, 6, 255};
+  static const uint8_t known_unimplemented[] = {UA_OP_CIPHER, UA_OP_DIGEST, 6, 255};
   if (r.chance(2)) return known_unimplemented[r.below(sizeof(known_unimplemented))];
   for (;;) {
     uint8_t op = r.u8();
-    if (op != UA_OP_NOP && op != UA_OP_DEFLATE && op != UA_OP_INFLATE && op != UA_OP_CRC32) return op;
+    if (op != UA_OP_NOP && op != UA_OP_DEFLATE && op != UA_OP_INFLATE && op != UA_OP_CRC32 &&
+        !is_stateless_op(op)) {
+      return op;
+    }
     if (r.empty()) return 200;
   }
 }
@@ -519,6 +535,18 @@ void check_completion(HQueue& hq, Desc& d, const ua_cqe& c, bool inline_run) {
   if (c.status == -EOPNOTSUPP) g_stats.eopnotsupp++;
   if (d.want == kCodec) (c.status == 0 ? g_stats.codec_ok : g_stats.codec_err)++;
   if (c.flags & UA_CQE_STREAM_END) g_stats.stream_ends++;
+  if (d.want == kStateless) {
+    CHECK(c.status == 0 || c.status == -ENOSPC || c.status == -EINVAL || c.status == -ENOMEM ||
+              (s.opcode == UA_OP_INFLATE_ONESHOT && c.status == UA_STATUS_CODEC),
+          "stateless opcode %u: status %d", s.opcode, c.status);
+    if (c.status != 0) {
+      CHECK(c.produced == 0 && c.consumed == 0, "a refused stateless op reports %u/%u bytes",
+            c.produced, c.consumed);
+    } else if (s.opcode == UA_OP_DEFLATE_BLOCK) {
+      CHECK(c.consumed == s.src_len, "a block consumed %u of %u", c.consumed, s.src_len);
+    }
+    return;
+  }
   if (d.want != kCodec) {
     CHECK(c.status == d.want, "opcode %u version %u flags %#x src %#llx+%u dst %#llx+%u on a %s queue: "
           "status %d, want %d",
@@ -719,8 +747,6 @@ void build(World& w, HQueue& hq, Reader& r, uint32_t lane_index, bool inline_run
   if (r.chance(16)) s.flags ^= UA_SQE_PINNED;
   s.flags |= uint8_t(r.below(4) << 1);  // FIRST / LAST: ignored by the software device
   s.arg = r.u64();
-  s.hist = r.chance(8) ? r.u64() : 0;  // unused by every implemented opcode
-  s.hist_len = s.hist ? r.u32() : 0;
   if (inline_run) {
     s.version = UA_DESC_VERSION;  // run_inline takes process addresses, unchecked
     s.flags = 0;
@@ -747,6 +773,8 @@ void build(World& w, HQueue& hq, Reader& r, uint32_t lane_index, bool inline_run
     s.opcode = UA_OP_CRC32;  // also stands in when no context is free
   } else if (k == 12 && !inline_run) {
     s.opcode = r.chance(2) ? UA_OP_DEFLATE : UA_OP_INFLATE;  // no context
+  } else if (k == 13) {
+    s.opcode = r.chance(2) ? UA_OP_DEFLATE_BLOCK : UA_OP_INFLATE_ONESHOT;
   } else if (!inline_run) {
     s.opcode = random_unknown_opcode(r);
   } else {
@@ -757,6 +785,32 @@ void build(World& w, HQueue& hq, Reader& r, uint32_t lane_index, bool inline_run
   uint32_t area = hq.sva || inline_run ? 4096 : hq.lane / 2;
   uint32_t src_area_off = lane_index * hq.lane;
   uint32_t dst_area_off = src_area_off + area;
+  // Anything goes for opcodes that ignore the history window. Block
+  // compression reads it: under SVA (and inline) the device trusts process
+  // addresses, so the harness only names history it owns there (none); on a
+  // pinned queue any offset must be checked against the region.
+  bool reads_history = s.opcode == UA_OP_DEFLATE_BLOCK;
+  bool trusted = inline_run || (s.flags & UA_SQE_PINNED) == 0;
+  if (reads_history && trusted) {
+    s.hist = 0;
+    s.hist_len = 0;
+  } else if (reads_history) {
+    // Either inside this descriptor's own source area (other lanes are
+    // poisoned: reading them would be a real bug) or anywhere at all, which
+    // the device must refuse unless it happens to fall inside the region.
+    if (r.chance(2)) {
+      s.hist = src_area_off + r.below(area / 2 + 1);
+      s.hist_len = r.below(area / 2 + 1);
+    } else {
+      s.hist = r.u64();
+      s.hist_len = r.u32();
+      if (hq.region && region_contains(hq.region->size, s.hist, s.hist_len)) s.hist_len = 0;
+    }
+  } else {
+    s.hist = r.chance(8) ? r.u64() : 0;
+    s.hist_len = s.hist ? r.u32() : 0;
+  }
+
   uint32_t src_len;
   const uint8_t* feed = nullptr;
   if (ctx != nullptr && ctx->fam == FAM_INFLATE && !d.wrong_direction) {
@@ -786,7 +840,9 @@ void build(World& w, HQueue& hq, Reader& r, uint32_t lane_index, bool inline_run
     place(r, hq, dst_area_off, area, dst_len, false, d);
   }
   bool ranges_ok = false;
-  d.want = inline_run ? (s.opcode == UA_OP_NOP || s.opcode == UA_OP_CRC32 ? 0 : kCodec)
+  d.want = inline_run ? (s.opcode == UA_OP_NOP || s.opcode == UA_OP_CRC32 ? 0
+                        : is_stateless_op(s.opcode)                      ? kStateless
+                                                                         : kCodec)
                       : contract_status(hq, s, &ranges_ok);
   if (inline_run) ranges_ok = true;
   // The host pointers are only meaningful when the device will use them as
@@ -828,7 +884,12 @@ void check_sva_memory(Desc& d) {
       CHECK(d.dst_alloc[d.sqe.dst_len + k] == kGuardByte, "write past the end of a destination (dst_len %u)",
             d.sqe.dst_len);
     }
-    for (uint32_t k = d.cqe.produced; k < d.sqe.dst_len; k++) {
+    // Stateless codecs may use the whole destination as scratch (word-wide
+    // bit-buffer stores past the last byte, or a refusal part-way): bytes
+    // past `produced` are unspecified, but nothing outside it changes (the
+    // guard check above).
+    bool scratch = is_stateless_op(d.sqe.opcode);
+    for (uint32_t k = d.cqe.produced; !scratch && k < d.sqe.dst_len; k++) {
       CHECK(d.dst_alloc[k] == kDstFill, "destination byte %u written but only %u produced", k, d.cqe.produced);
     }
   }
@@ -857,6 +918,10 @@ void run_batch(World& w, Reader& r) {
       if (!d.valid_ranges) continue;
       if (d.sqe.src_len) UNPOISON(hq.region->base + d.sqe.src, d.sqe.src_len);
       if (d.sqe.dst_len) UNPOISON(hq.region->base + d.sqe.dst, d.sqe.dst_len);
+      if (d.sqe.opcode == UA_OP_DEFLATE_BLOCK && d.sqe.hist_len &&
+          region_contains(hq.region->size, d.sqe.hist, d.sqe.hist_len)) {
+        UNPOISON(hq.region->base + d.sqe.hist, d.sqe.hist_len);
+      }
     }
   } else {
     for (auto& d : batch) {
@@ -871,9 +936,12 @@ void run_batch(World& w, Reader& r) {
   for (auto& d : batch) {
     check_completion(hq, d, d.cqe, false);
     if (hq.sva) check_sva_memory(d);
-    if (!hq.sva && d.valid_ranges && d.cqe.produced > 0) {
-      // The produced bytes are allowed changes; everything else must match.
-      std::memcpy(snapshot.data() + d.sqe.dst, hq.region->base + d.sqe.dst, d.cqe.produced);
+    // The produced bytes are allowed changes (the whole destination for
+    // stateless ops, whose codecs may use it as scratch); everything else
+    // must match.
+    uint32_t allowed = is_stateless_op(d.sqe.opcode) ? d.sqe.dst_len : d.cqe.produced;
+    if (!hq.sva && d.valid_ranges && allowed > 0) {
+      std::memcpy(snapshot.data() + d.sqe.dst, hq.region->base + d.sqe.dst, allowed);
     }
   }
   if (!hq.sva && std::memcmp(snapshot.data(), hq.region->base, snapshot.size()) != 0) {

@@ -55,7 +55,14 @@ export interface Abi {
   submitFields: number;
   completionFields: number;
   statusCodec: number;
-  op: { NOP: number; DEFLATE: number; INFLATE: number; CRC32: number };
+  op: {
+    NOP: number;
+    DEFLATE: number;
+    INFLATE: number;
+    CRC32: number;
+    DEFLATE_BLOCK: number;
+    INFLATE_ONESHOT: number;
+  };
   flag: { PINNED: number; FIRST: number; LAST: number; STREAM_END: number };
 }
 
@@ -70,6 +77,8 @@ export interface Binding {
   devices: Array<{ name: string; available: boolean; sva: boolean; pinned: boolean }>;
   sourceHash: string;
   zlibVersion: string;
+  /** Codecs linked or loaded: zlib always, libdeflate when built with it, ISA-L when libisal.so.2 loaded. */
+  codecs: { zlib: string; libdeflate?: string; isal?: string; isalStatus?: string };
 }
 
 /** The package root: the nearest directory above this file holding our package.json. */

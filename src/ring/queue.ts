@@ -32,6 +32,12 @@ export interface Descriptor {
   dstOff: number;
   dstLen: number;
   arg: number;
+  /** UA_SQE_FIRST / UA_SQE_LAST (binding.abi.flag); the queue adds PINNED itself. */
+  flags?: number;
+  /** History window for stateless compression: the bytes preceding src in the stream. */
+  hist?: Uint8Array;
+  histOff?: number;
+  histLen?: number;
   done(completion: Completion): void;
 }
 
@@ -59,8 +65,8 @@ export class DescriptorQueue {
   private readonly buffers: Array<Uint8Array | undefined> = [];
   private readonly jobs: Array<Descriptor | undefined>;
   private readonly freeTags: number[] = [];
-  private readonly srcSlot: Int32Array;
-  private readonly dstSlot: Int32Array;
+  /** Pinned slots per tag: [src, dst, hist], -1 when unused. */
+  private readonly slotOf: Int32Array;
   private readonly slots: PinnedSlots | undefined;
   private readonly region: Buffer | undefined;
   private readonly inlineFields: Uint32Array;
@@ -87,8 +93,7 @@ export class DescriptorQueue {
     this.inlineResult = new Int32Array(completionFields);
     this.jobs = new Array<Descriptor | undefined>(depth).fill(undefined);
     for (let t = depth - 1; t >= 0; t--) this.freeTags.push(t);
-    this.srcSlot = new Int32Array(depth).fill(-1);
-    this.dstSlot = new Int32Array(depth).fill(-1);
+    this.slotOf = new Int32Array(depth * 3).fill(-1);
     this.native = new binding.Queue(
       {
         device: config.device,
@@ -145,43 +150,45 @@ export class DescriptorQueue {
     this.flushScheduled = false;
     if (this.closed) return;
     const fieldsPer = this.abi.submitFields;
-    const pinnedFlag = this.abi.flag.PINNED << 16;
     let n = 0;
     while (this.pendingHead < this.pending.length && this.inflight + n < this.depth) {
       const d = this.pending[this.pendingHead];
-      if (this.slots && this.slots.available < (d.srcLen > 0 ? 1 : 0) + (d.dstLen > 0 ? 1 : 0)) break;
+      const histLen = d.histLen ?? 0;
+      if (
+        this.slots &&
+        this.slots.available < (d.srcLen > 0 ? 1 : 0) + (d.dstLen > 0 ? 1 : 0) + (histLen > 0 ? 1 : 0)
+      ) {
+        break;
+      }
       this.pendingHead++;
       const tag = this.freeTags.pop() as number;
       this.jobs[tag] = d;
       const f = n * fieldsPer;
       const s = this.staging;
+      const flags = d.flags ?? 0;
       s[f + 1] = d.ctx;
       s[f + 2] = tag;
       s[f + 4] = d.srcLen;
       s[f + 6] = d.dstLen;
-      s[f + 7] = 0;
-      s[f + 8] = 0;
+      s[f + 8] = histLen;
       s[f + 9] = d.arg;
       if (this.slots && this.region) {
-        let srcOff = 0;
-        let dstOff = 0;
-        if (d.srcLen > 0) {
-          srcOff = this.slots.take();
-          this.region.set((d.src as Uint8Array).subarray(d.srcOff, d.srcOff + d.srcLen), srcOff);
-        }
-        if (d.dstLen > 0) dstOff = this.slots.take();
-        this.srcSlot[tag] = d.srcLen > 0 ? srcOff : -1;
-        this.dstSlot[tag] = d.dstLen > 0 ? dstOff : -1;
-        s[f] = d.op | (d.flush << 8) | pinnedFlag;
-        s[f + 3] = srcOff;
-        s[f + 5] = dstOff;
+        const slotOf = this.slotOf;
+        slotOf[tag * 3] = d.srcLen > 0 ? this.stage(d.src, d.srcOff, d.srcLen) : -1;
+        slotOf[tag * 3 + 1] = d.dstLen > 0 ? this.slots.take() : -1;
+        slotOf[tag * 3 + 2] = histLen > 0 ? this.stage(d.hist, d.histOff ?? 0, histLen) : -1;
+        s[f] = d.op | (d.flush << 8) | ((flags | this.abi.flag.PINNED) << 16);
+        s[f + 3] = Math.max(slotOf[tag * 3], 0);
+        s[f + 5] = Math.max(slotOf[tag * 3 + 1], 0);
+        s[f + 7] = Math.max(slotOf[tag * 3 + 2], 0);
       } else {
-        s[f] = d.op | (d.flush << 8);
+        s[f] = d.op | (d.flush << 8) | (flags << 16);
         s[f + 3] = d.srcOff;
         s[f + 5] = d.dstOff;
+        s[f + 7] = d.histOff ?? 0;
         this.buffers[n * 3] = d.src;
         this.buffers[n * 3 + 1] = d.dst;
-        this.buffers[n * 3 + 2] = undefined;
+        this.buffers[n * 3 + 2] = histLen > 0 ? d.hist : undefined;
       }
       n++;
     }
@@ -195,6 +202,13 @@ export class DescriptorQueue {
     if (accepted !== n) throw new Error(`uaccel: ring accepted ${accepted} of ${n} descriptors`);
     this.inflight += n;
     this.buffers.fill(undefined, 0, n * 3);
+  }
+
+  /** Copies bytes into a fresh pinned slot and returns its offset. */
+  private stage(src: Uint8Array | undefined, offset: number, length: number): number {
+    const slot = (this.slots as PinnedSlots).take();
+    (this.region as Buffer).set((src as Uint8Array).subarray(offset, offset + length), slot);
+    return slot;
   }
 
   // One call per batch of completions. Handlers run in completion order; an
@@ -222,13 +236,14 @@ export class DescriptorQueue {
         detail: c[e + 6],
       };
       if (this.slots && this.region) {
-        const srcOff = this.srcSlot[tag];
-        const dstOff = this.dstSlot[tag];
+        const dstOff = this.slotOf[tag * 3 + 1];
         if (completion.produced > 0 && completion.status >= 0 && d.dst) {
           d.dst.set(this.region.subarray(dstOff, dstOff + completion.produced), d.dstOff);
         }
-        if (srcOff >= 0) this.slots.give(srcOff);
-        if (dstOff >= 0) this.slots.give(dstOff);
+        for (let k = tag * 3; k < tag * 3 + 3; k++) {
+          if (this.slotOf[k] >= 0) this.slots.give(this.slotOf[k]);
+          this.slotOf[k] = -1;
+        }
       }
       try {
         d.done(completion);
@@ -250,22 +265,22 @@ export class DescriptorQueue {
   /** Executes one descriptor synchronously on this thread (the *Sync APIs). */
   runInline(d: Descriptor): Completion {
     const f = this.inlineFields;
-    f[0] = d.op | (d.flush << 8);
+    f[0] = d.op | (d.flush << 8) | ((d.flags ?? 0) << 16);
     f[1] = d.ctx;
     f[2] = 0;
     f[3] = d.srcOff;
     f[4] = d.srcLen;
     f[5] = d.dstOff;
     f[6] = d.dstLen;
-    f[7] = 0;
-    f[8] = 0;
+    f[7] = d.histOff ?? 0;
+    f[8] = d.histLen ?? 0;
     f[9] = d.arg;
     this.inlineBuffers[0] = d.src;
     this.inlineBuffers[1] = d.dst;
+    this.inlineBuffers[2] = d.histLen ? d.hist : undefined;
     const r = this.inlineResult;
     this.native.runInline(f, this.inlineBuffers, r);
-    this.inlineBuffers[0] = undefined;
-    this.inlineBuffers[1] = undefined;
+    this.inlineBuffers.fill(undefined);
     return {
       status: r[1],
       produced: r[2] >>> 0,

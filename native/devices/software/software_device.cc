@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "../../codecs/stateless_deflate.h"
 #include "../device.h"
 
 namespace uaccel {
@@ -74,8 +75,14 @@ int resolve(const SoftwareQueue* q, const ua_sqe* sqe, uint64_t addr, uint32_t l
   return 0;
 }
 
-void execute(const ua_sqe* sqe, uint8_t* src, uint8_t* dst, ua_cqe* cqe) {
+void execute(const ua_sqe* sqe, uint8_t* src, uint8_t* dst, uint8_t* hist, ua_cqe* cqe) {
   switch (sqe->opcode) {
+    case UA_OP_DEFLATE_BLOCK:
+      stateless_deflate_block(sqe, src, hist, dst, cqe);
+      return;
+    case UA_OP_INFLATE_ONESHOT:
+      stateless_inflate_oneshot(sqe, src, dst, cqe);
+      return;
     case UA_OP_NOP:
       cqe->status = 0;
       return;
@@ -108,13 +115,18 @@ void process(const SoftwareQueue* q, const ua_sqe* sqe, ua_cqe* cqe) {
   }
   uint8_t* src;
   uint8_t* dst;
+  uint8_t* hist;
   int rc = resolve(q, sqe, sqe->src, sqe->src_len, &src);
   if (rc == 0) rc = resolve(q, sqe, sqe->dst, sqe->dst_len, &dst);
+  // Only block compression reads a history window; other opcodes ignore the
+  // field, whatever it holds.
+  hist = &g_empty_byte;
+  if (rc == 0 && sqe->opcode == UA_OP_DEFLATE_BLOCK) rc = resolve(q, sqe, sqe->hist, sqe->hist_len, &hist);
   if (rc != 0) {
     cqe->status = rc;
     return;
   }
-  execute(sqe, src, dst, cqe);
+  execute(sqe, src, dst, hist, cqe);
 }
 
 void worker_main(SoftwareQueue* q) {
@@ -232,9 +244,13 @@ void sw_run_inline(void*, const ua_sqe* sqe, ua_cqe* cqe) {
   cqe->tag = sqe->tag;
   auto* src = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(sqe->src));
   auto* dst = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(sqe->dst));
+  auto* hist = sqe->opcode == UA_OP_DEFLATE_BLOCK
+                   ? reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(sqe->hist))
+                   : nullptr;
   if (sqe->src_len == 0 || src == nullptr) src = &g_empty_byte;
   if (sqe->dst_len == 0 || dst == nullptr) dst = &g_empty_byte;
-  execute(sqe, src, dst, cqe);
+  if (sqe->hist_len == 0 || hist == nullptr) hist = &g_empty_byte;
+  execute(sqe, src, dst, hist, cqe);
 }
 
 }  // namespace
@@ -242,7 +258,8 @@ void sw_run_inline(void*, const ua_sqe* sqe, ua_cqe* cqe) {
 const DeviceOps software_device_ops = {
     "software",
     /*priority=*/0,
-    (1ull << UA_OP_NOP) | (1ull << UA_OP_DEFLATE) | (1ull << UA_OP_INFLATE) | (1ull << UA_OP_CRC32),
+    (1ull << UA_OP_NOP) | (1ull << UA_OP_DEFLATE) | (1ull << UA_OP_INFLATE) | (1ull << UA_OP_CRC32) |
+        (1ull << UA_OP_DEFLATE_BLOCK) | (1ull << UA_OP_INFLATE_ONESHOT),
     /*supports_sva=*/true,
     /*supports_pinned=*/true,
     sw_probe,
