@@ -2,6 +2,7 @@
 // without `new`, and instanceof holds against these classes.
 import { checkRangesOrGetDefault } from '../errors';
 import { Mode, Z_DEFAULT_STRATEGY, Z_FIXED, Z_MAX_LEVEL, Z_MIN_LEVEL, Z_SYNC_FLUSH } from './constants';
+import type { TransformOptions } from 'stream';
 import type { ZlibOptions as NodeZlibOptions } from 'zlib';
 import { ZlibBase, failStream } from './zlib-base';
 import { zlibError } from '../errors';
@@ -104,7 +105,11 @@ type StreamClass<T> = {
 // subclasses pass their own new.target through. instanceof holds because the
 // wrapper and the class share one prototype.
 function callable<T>(cls: new (opts?: ZlibOptions) => T, name: string): StreamClass<T> {
-  const ctor = function (this: unknown, opts?: ZlibOptions): T {
+  const ctor = function (this: unknown, opts?: ZlibOptions): T | undefined {
+    if (new.target === undefined && this instanceof ctor) {
+      initializeInPlace(cls, this, opts);
+      return undefined;
+    }
     const target = new.target === undefined || new.target === ctor ? cls : new.target;
     return Reflect.construct(cls, [opts], target) as T;
   };
@@ -118,6 +123,26 @@ function callable<T>(cls: new (opts?: ZlibOptions) => T, name: string): StreamCl
   });
   Object.setPrototypeOf(ctor, Object.getPrototypeOf(cls));
   return ctor as unknown as StreamClass<T>;
+}
+
+// node's constructors are functions, so subclasses written the old way
+// (util.inherits or Object.setPrototypeOf, then `Gzip.call(this, opts)`)
+// initialise an object that already exists. A class constructor cannot run
+// on an existing object, but a derived class adopts whatever its base
+// constructor returns: for this one construction ZlibBase's base is a function
+// that initialises the caller's object as a Transform and returns it.
+function initializeInPlace(cls: new (opts?: ZlibOptions) => unknown, self: object, opts?: ZlibOptions): void {
+  const transform = Object.getPrototypeOf(ZlibBase) as (this: object, options?: TransformOptions) => void;
+  const adopt = function (options?: TransformOptions): object {
+    transform.call(self, options);
+    return self;
+  };
+  Object.setPrototypeOf(ZlibBase, adopt);
+  try {
+    Reflect.construct(cls, [opts]);
+  } finally {
+    Object.setPrototypeOf(ZlibBase, transform);
+  }
 }
 
 export const Deflate = callable(DeflateStream, 'Deflate');
