@@ -13,6 +13,7 @@ export type { Config, ConfigOptions } from './ring/config';
 export { constants, codes } from './zlib/constants';
 export type { ZlibOptions } from './zlib/classes';
 export { crc32 } from './zlib/crc32';
+export * from './zlib/legacy-constants';
 
 const native = binding !== null;
 if (!native) {

@@ -89,7 +89,8 @@ export function constantsAndChecks(): void {
   const brotli: zlib.BrotliCompress = uaccel.createBrotliCompress({
     params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 },
   });
-  void [constants, ok, chained, fromDefault, brotli, uaccel.codes];
+  const legacy: number[] = [uaccel.Z_SYNC_FLUSH, uaccel.Z_BEST_COMPRESSION, uaccel.Z_DATA_ERROR, uaccelDefault.Z_FINISH];
+  void [constants, ok, chained, fromDefault, brotli, uaccel.codes, legacy];
 }
 
 export function extras(): void {
