@@ -109,6 +109,25 @@ describe('uaccel/register', () => {
     expect(report.namedAreOurs).toBe(true);
   });
 
+  it('node -r: worker threads are served too', async () => {
+    const script = `
+      const { Worker } = require('worker_threads');
+      const w = new Worker(\`
+        const zlib = require('zlib');
+        zlib.gzip('in a worker', (err, gz) => require('worker_threads').parentPort.postMessage({
+          hasInfo: typeof zlib.info === 'function',
+          descriptors: zlib.info().counters.descriptors,
+          back: zlib.gunzipSync(gz).toString(),
+        }));\`, { eval: true });
+      w.once('message', (m) => { console.log(JSON.stringify(m)); w.terminate(); });`;
+    const r = await runScript(script, { nodeArgs: ['-r', cjsRegister] });
+    expect(r.status, describeExit(r)).toBe(0);
+    const report = lastJson<{ hasInfo: boolean; descriptors: number; back: string }>(r);
+    expect(report.hasInfo).toBe(true);
+    expect(report.descriptors).toBeGreaterThan(0);
+    expect(report.back).toBe('in a worker');
+  });
+
   it('without the addon it changes nothing but adds info()', async () => {
     const script = `
       const original = { gzip: require('zlib').gzip, Gzip: require('zlib').Gzip };
