@@ -1,7 +1,7 @@
 // Error and warning cases: the same situation given to gzip and to
 // `uaccel gzip` gives the same exit status and the same kind of message.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -73,6 +73,18 @@ const CASES: Case[] = [
     prepare: (d) => writeFileSync(join(d, 'pad.gz'), Buffer.concat([GZ, Buffer.alloc(512)])),
     args: ['-t', 'pad.gz'],
     message: /^$/,
+  },
+  {
+    name: 'a symbolic link without -f',
+    prepare: (d) => (writeFileSync(join(d, 'target'), 't'), symlinkSync('target', join(d, 'link'))),
+    args: ['link'],
+    message: /link: Too many levels of symbolic links/,
+  },
+  {
+    name: 'a FIFO',
+    prepare: (d) => void run('mkfifo', [join(d, 'fifo')]),
+    args: ['fifo'],
+    message: /fifo is not a directory or a regular file - ignored/,
   },
   {
     name: 'an error after a warning still exits 1',

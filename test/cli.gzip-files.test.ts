@@ -1,6 +1,6 @@
 // What `uaccel gzip|gunzip` does to files: naming, -k -f -c -t -r, stdin to
 // stdout, and that no half-written output is ever left under a final name.
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -93,6 +93,14 @@ describe('uaccel gzip, files in place', () => {
     expect(uaccel(['gunzip', '-r', 'tree'], { cwd: dir }).status).toBe(0);
     expect(readdirSync(at('tree/sub')).sort()).toEqual(['done', 'two']);
     expect(readFileSync(at('tree/one')).equals(DATA)).toBe(true);
+  });
+
+  it('-f follows a symbolic link: the link is replaced, its target kept', () => {
+    writeFileSync(at('target'), DATA);
+    symlinkSync('target', at('link'));
+    expect(uaccel(['gzip', '-f', 'link'], { cwd: dir }).status).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['link.gz', 'target']);
+    expect(zlib.gunzipSync(readFileSync(at('link.gz'))).equals(DATA)).toBe(true);
   });
 
   it('names outputs as gzip does: .tgz becomes .tar', () => {

@@ -54,7 +54,12 @@ class Run {
     if (path === '-') return this.stdin();
     let st: Stats;
     try {
-      st = await fsp.stat(path);
+      st = await fsp.lstat(path);
+      // gzip opens inputs with O_NOFOLLOW unless forced or writing to stdout.
+      if (st.isSymbolicLink()) {
+        if (!this.opts.force && !this.opts.stdout) throw Object.assign(new Error(), { code: 'ELOOP' });
+        st = await fsp.stat(path);
+      }
     } catch (err) {
       return this.report.error(`${path}: ${describeSystemError(err)}`);
     }
