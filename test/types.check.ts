@@ -98,3 +98,7 @@ export function extras(): void {
   uaccel.configure({ sva: false, queueDepth: 64 });
   void info.counters.descriptors;
 }
+
+// The whole module stands in wherever node:zlib's module type is expected.
+export const asNodeZlib: typeof zlib = uaccel;
+export const defaultAsNodeZlib: typeof zlib = uaccelDefault;

@@ -2,7 +2,7 @@
 // without `new`, and instanceof holds against these classes.
 import { checkRangesOrGetDefault } from '../errors';
 import { Mode, Z_DEFAULT_STRATEGY, Z_FIXED, Z_MAX_LEVEL, Z_MIN_LEVEL, Z_SYNC_FLUSH } from './constants';
-import type { TransformOptions } from 'stream';
+import type { Transform, TransformOptions } from 'stream';
 import type { ZlibOptions as NodeZlibOptions } from 'zlib';
 import { ZlibBase, failStream } from './zlib-base';
 import { zlibError } from '../errors';
@@ -92,7 +92,8 @@ class UnzipStream extends Zlib {
   }
 }
 
-type StreamClass<T> = {
+/** Callable constructor; statics (Readable.from, toWeb, ...) are inherited from Transform, as node's are. */
+type StreamClass<T> = Omit<typeof Transform, 'prototype'> & {
   new (opts?: ZlibOptions): T;
   (opts?: ZlibOptions): T;
   prototype: T;

@@ -4,11 +4,14 @@
 import { isAnyArrayBuffer, isArrayBufferView, isUint8Array } from 'util/types';
 
 import { errBufferTooLarge, errInvalidArgType, validateFunction } from '../errors';
+import type { InputType } from 'zlib';
+
 import type { ZlibOptions } from './classes';
 import { type ZlibBase, processChunkSync } from './zlib-base';
 
-export type InputType = string | ArrayBuffer | NodeJS.ArrayBufferView;
-export type CompressCallback = (error: Error | null, result: Buffer) => void;
+/** node's result Buffer type, whichever @types/node the caller compiles with. */
+export type ZlibResult = ReturnType<typeof import('zlib').gzipSync>;
+export type CompressCallback = (error: Error | null, result: ZlibResult) => void;
 
 /**
  * A callback one-shot, typed as @types/node types node:zlib's: both call
@@ -18,10 +21,10 @@ export type CompressCallback = (error: Error | null, result: Buffer) => void;
 export interface AsyncCompress {
   (buf: InputType, callback: CompressCallback): void;
   (buf: InputType, options: ZlibOptions, callback: CompressCallback): void;
-  __promisify__(buffer: InputType, options?: ZlibOptions): Promise<Buffer>;
+  __promisify__(buffer: InputType, options?: ZlibOptions): Promise<ZlibResult>;
 }
 
-export type SyncCompress = (buf: InputType, options?: ZlibOptions) => Buffer;
+export type SyncCompress = (buf: InputType, options?: ZlibOptions) => ZlibResult;
 
 interface BufferingEngine extends ZlibBase {
   buffers: Buffer[] | null;
@@ -114,7 +117,7 @@ export function asyncMethod(ctor: Ctor): AsyncCompress {
 }
 
 export function syncMethod(ctor: Ctor): SyncCompress {
-  return function syncBufferWrapper(buffer: InputType, opts?: ZlibOptions): Buffer {
-    return zlibBufferSync(new ctor(opts), buffer) as Buffer;
+  return function syncBufferWrapper(buffer: InputType, opts?: ZlibOptions): ZlibResult {
+    return zlibBufferSync(new ctor(opts), buffer) as ZlibResult;
   };
 }
