@@ -1,10 +1,11 @@
 // The non-gzip commands: info, help, version, bench.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { root } from './helpers/child';
-import { uaccel } from './helpers/cli';
+import { cliEntry, uaccel } from './helpers/cli';
 
 describe('uaccel info', () => {
   it('prints device, memory mode, codecs, workers and queue depth', () => {
@@ -24,6 +25,21 @@ describe('uaccel info', () => {
     expect(r.stdout.toString()).toMatch(/^queue depth\s+64$/m);
     expect(r.stdout.toString()).toMatch(/^workers\s+1$/m);
   });
+});
+
+describe('a closed stdout', () => {
+  // The read end closes before the child has started, so its first write fails.
+  for (const args of [['info'], ['help'], ['gzip', '--help']]) {
+    it(`uaccel ${args.join(' ')} exits quietly with 141`, async () => {
+      const child = spawn(process.execPath, [cliEntry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+      const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+      expect(stderr).toBe('');
+      expect(status).toBe(141);
+    });
+  }
 });
 
 describe('help and version', () => {

@@ -6,6 +6,7 @@ import type { Readable, Writable } from 'stream';
 
 import { configure } from '../index';
 import { createOutputFile } from './atomic-output';
+import { exitOnBrokenPipe } from './stdout-errors';
 import { EXIT_ERROR, EXIT_OK, Reporter } from './exit-status';
 import { compressMember } from './gzip-member';
 import { headerMtime } from './gzip-header';
@@ -15,8 +16,6 @@ import { CorruptInputError, gunzipInto } from './gunzip-stream';
 import { startProgress } from './progress';
 import { describeSystemError } from './system-errors';
 
-/** What a shell reports for gzip killed by SIGPIPE (128 + 13); node ignores the signal itself. */
-export const EXIT_BROKEN_PIPE = 141;
 const READ_CHUNK_BYTES = 256 * 1024;
 
 export const GZIP_USAGE = `Usage: uaccel gzip [OPTION]... [FILE]...
@@ -235,11 +234,6 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** A reader that went away (`| head`) is not an error worth a message, as with gzip. */
-function exitOnBrokenPipe(): never {
-  process.exit(EXIT_BROKEN_PIPE);
-}
-
 function noop(): void {}
 
 export async function gzipCommand(args: readonly string[], program: 'gzip' | 'gunzip'): Promise<number> {
@@ -256,9 +250,6 @@ export async function gzipCommand(args: readonly string[], program: 'gzip' | 'gu
     return EXIT_OK;
   }
   if (opts.workers !== undefined) configure({ workers: opts.workers });
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') exitOnBrokenPipe();
-  });
   const run = new Run(opts);
   for (const file of opts.files.length > 0 ? opts.files : ['-']) await run.path(file, true);
   return run.report.status;

@@ -4,6 +4,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 
 import { benchCommand } from './bench-command';
+import { handleStdoutErrors } from './stdout-errors';
 import { gzipCommand } from './gzip-command';
 import { infoCommand } from './info-command';
 
@@ -47,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
   return command(args);
 }
 
+handleStdoutErrors();
 main(process.argv.slice(2)).then(
   (status) => {
     process.exitCode = status;
