@@ -8,7 +8,7 @@ import { basename, dirname, join } from 'path';
 
 const pending = new Set<string>();
 
-function removePendingAndExit(signal: NodeJS.Signals, code: number): void {
+function removePendingAndExit(code: number): void {
   for (const path of pending) {
     try {
       unlinkSync(path);
@@ -24,9 +24,9 @@ function installSignalHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
   // 128 + signal number, as a shell reports a process the signal killed.
-  process.once('SIGINT', () => removePendingAndExit('SIGINT', 130));
-  process.once('SIGTERM', () => removePendingAndExit('SIGTERM', 143));
-  process.once('SIGHUP', () => removePendingAndExit('SIGHUP', 129));
+  process.once('SIGINT', () => removePendingAndExit(130));
+  process.once('SIGTERM', () => removePendingAndExit(143));
+  process.once('SIGHUP', () => removePendingAndExit(129));
 }
 
 export interface OutputFile {

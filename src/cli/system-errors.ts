@@ -22,7 +22,3 @@ export function describeSystemError(err: unknown): string {
   const e = err as { code?: string; message?: string };
   return (e.code !== undefined ? STRERROR[e.code] : undefined) ?? e.message ?? String(err);
 }
-
-export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
-  return typeof (err as { syscall?: unknown })?.syscall === 'string';
-}
