@@ -8,7 +8,8 @@ export function infoCommand(): number {
   const i = info();
   const rows: [string, string][] = [
     ['device', i.device + (i.reason ? ` (${i.reason})` : '')],
-    ['memory mode', i.sva ? 'SVA (zero copy)' : 'pinned buffers'],
+    // Without a device there is no ring, hence no memory mode to speak of.
+    ['memory mode', i.device === 'none' ? '-' : i.sva ? 'SVA (zero copy)' : 'pinned buffers'],
     ['codecs', i.codecs.join(', ')],
     ['workers', String(i.workers)],
     ['queue depth', String(i.queueDepth)],
