@@ -254,6 +254,22 @@ describe('options', () => {
     }
   });
 
+  it('memLevel, strategy, windowBits and chunkSize reach the compressor', async () => {
+    const zopts = { level: 9, memLevel: 5, strategy: zlib.constants.Z_FILTERED, windowBits: 12, chunkSize: 4096 };
+    const s = await serve((app) => {
+      app.use(compression(zopts));
+      app.get('/', (_req, res) => res.type('text/plain').send(BODY));
+    });
+    try {
+      const r = await raw(s.url, { 'Accept-Encoding': 'gzip' });
+      expect(r.body.equals(zlib.gzipSync(BODY, zopts))).toBe(true);
+      const d = await raw(s.url, { 'Accept-Encoding': 'deflate' });
+      expect(d.body.equals(zlib.deflateSync(BODY, zopts))).toBe(true);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('bad options throw node-shaped errors at construction', () => {
     expect(() => compression({ filter: 'yes' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => compression({ threshold: 'lots' })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
