@@ -75,6 +75,12 @@ const CASES: Case[] = [
     message: /^$/,
   },
   {
+    name: 'data after the last member',
+    prepare: (d) => writeFileSync(join(d, 'tail.gz'), Buffer.concat([GZ, GZ, Buffer.from('junk\n')])),
+    args: ['-d', 'tail.gz'],
+    message: /tail\.gz: decompression OK, trailing garbage ignored/,
+  },
+  {
     name: 'a symbolic link without -f',
     prepare: (d) => (writeFileSync(join(d, 'target'), 't'), symlinkSync('target', join(d, 'link'))),
     args: ['link'],

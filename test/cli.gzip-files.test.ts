@@ -103,6 +103,23 @@ describe('uaccel gzip, files in place', () => {
     expect(zlib.gunzipSync(readFileSync(at('link.gz'))).equals(DATA)).toBe(true);
   });
 
+  it('data after the last member: every member decompressed, by file, -c and -t, with a warning', () => {
+    const gz = zlib.gzipSync(DATA);
+    // Large enough that the failing step of the first pass had output of its own.
+    const tail = Buffer.concat([gz, gz, Buffer.from('not gzip'), Buffer.alloc(100_000, 7)]);
+    writeFileSync(at('t.gz'), tail);
+    const c = uaccel(['gunzip', '-c', 't.gz'], { cwd: dir });
+    expect(c.status).toBe(2);
+    expect(c.stdout.equals(Buffer.concat([DATA, DATA]))).toBe(true);
+    expect(uaccel(['gunzip', '-t', 't.gz'], { cwd: dir }).status).toBe(2);
+    const f = uaccel(['gunzip', 't.gz'], { cwd: dir });
+    expect(f.status).toBe(2);
+    expect(f.stderr).toMatch(/t\.gz: decompression OK, trailing garbage ignored/);
+    expect(readFileSync(at('t')).equals(Buffer.concat([DATA, DATA]))).toBe(true);
+    // From a pipe the input cannot be read twice: node's refusal stands.
+    expect(uaccel(['gunzip'], { input: tail }).status).toBe(1);
+  });
+
   it('names outputs as gzip does: .tgz becomes .tar', () => {
     writeFileSync(at('x.tgz'), zlib.gzipSync(DATA));
     expect(uaccel(['gunzip', 'x.tgz'], { cwd: dir }).status).toBe(0);

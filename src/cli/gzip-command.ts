@@ -88,8 +88,8 @@ class Run {
       mtime: this.opts.noName ? 0 : Math.floor(st.mtimeMs / 1000),
       level: this.opts.level,
     };
-    await this.toOutput(path, st, path + GZ_SUFFIX, st.mtime, (input, output, onInput) =>
-      compressMember(input, output, header, onInput),
+    await this.toOutput(path, st, path + GZ_SUFFIX, st.mtime, (output, onInput) =>
+      compressMember(this.read(path), output, header, onInput),
     );
   }
 
@@ -98,7 +98,7 @@ class Run {
       await this.guard(path, undefined, async () => {
         const progress = startProgress(basename(path), st.size, this.opts.quiet);
         try {
-          await gunzipInto(this.read(path), 'discard', (n) => progress.add(n));
+          await this.gunzipFile(path, 'discard', (n) => progress.add(n));
         } finally {
           progress.stop();
         }
@@ -116,7 +116,13 @@ class Run {
       const stamp = await this.storedMtime(path);
       if (stamp) mtime = new Date(stamp * 1000);
     }
-    await this.toOutput(path, st, outPath, mtime, gunzipInto);
+    await this.toOutput(path, st, outPath, mtime, (output, onInput) => this.gunzipFile(path, output, onInput));
+  }
+
+  private async gunzipFile(path: string, output: Writable | 'discard', onInput: (bytes: number) => void): Promise<void> {
+    const input = { open: (end?: number) => this.read(path, end), path };
+    const { trailingGarbage } = await gunzipInto(input, output, onInput);
+    if (trailingGarbage) this.report.warning(`${path}: decompression OK, trailing garbage ignored`);
   }
 
   private async storedMtime(path: string): Promise<number | undefined> {
@@ -135,7 +141,7 @@ class Run {
     st: Stats,
     outPath: string,
     mtime: Date,
-    work: (input: Readable, output: Writable, onInput: (bytes: number) => void) => Promise<void>,
+    work: (output: Writable, onInput: (bytes: number) => void) => Promise<void>,
   ): Promise<void> {
     const progress = startProgress(basename(inPath), st.size, this.opts.quiet);
     const done = async (p: Promise<void>): Promise<void> => {
@@ -146,7 +152,7 @@ class Run {
       }
     };
     if (this.opts.stdout || outPath === '-') {
-      await this.guard(inPath, undefined, () => done(work(this.read(inPath), process.stdout, (n) => progress.add(n))));
+      await this.guard(inPath, undefined, () => done(work(process.stdout, (n) => progress.add(n))));
       return;
     }
     if (!this.opts.force && (await exists(outPath))) {
@@ -155,7 +161,7 @@ class Run {
     }
     const out = createOutputFile(outPath);
     const ok = await this.guard(inPath, outPath, async () => {
-      await done(work(this.read(inPath), out.stream, (n) => progress.add(n)));
+      await done(work(out.stream, (n) => progress.add(n)));
       await out.commit(st.mode, st.atime, mtime);
     });
     if (!ok) {
@@ -178,8 +184,9 @@ class Run {
     }
   }
 
-  private read(path: string): Readable {
-    return createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
+  /** The file's bytes, up to `end` (exclusive) when given. */
+  private read(path: string, end?: number): Readable {
+    return createReadStream(path, { highWaterMark: READ_CHUNK_BYTES, end: end === undefined ? undefined : end - 1 });
   }
 
   /** Runs `body`, reporting its failure against the file it concerns; true when it succeeded. */
@@ -215,7 +222,10 @@ class Run {
     }
     await this.guard('stdin', undefined, async () => {
       if (opts.decompress) {
-        return gunzipInto(process.stdin, opts.test ? 'discard' : process.stdout, noop);
+        const stdin = { open: () => process.stdin };
+        const { trailingGarbage } = await gunzipInto(stdin, opts.test ? 'discard' : process.stdout, noop);
+        if (trailingGarbage) this.report.warning('stdin: decompression OK, trailing garbage ignored');
+        return;
       }
       // A regular file on stdin has a time stamp worth keeping; a pipe has none.
       const st = fstatSync(0);
