@@ -52,13 +52,16 @@ if (!TOOLS.some((t) => t.name === 'uaccel')) {
   console.error(`benchmarks/cli.js: ${CLI} is missing: run npm run build:ts first`);
   process.exit(1);
 }
-if (!TOOLS.some((t) => t.name === 'pigz')) console.error('benchmarks/cli.js: pigz is not installed: no ratio column');
+if (!TOOLS.some((t) => t.name === 'pigz'))
+  console.error('benchmarks/cli.js: pigz is not installed: no ratio column');
 
 /** Seeded English-like text (mulberry32 words), written in 1 MiB slices. */
 function writeCorpus(file, mib) {
-  const words = ('the of and to in is that for it as was with be by on not he this are or his from at which ' +
+  const words = (
+    'the of and to in is that for it as was with be by on not he this are or his from at which ' +
     'queue ring descriptor device buffer stream deflate inflate gzip window flush worker thread memory 0 1 2 3 ' +
-    'pinned region batch latency throughput error 2026-11-24T17:00:00Z GET POST /api/v1/items 200 404 500').split(' ');
+    'pinned region batch latency throughput error 2026-11-24T17:00:00Z GET POST /api/v1/items 200 404 500'
+  ).split(' ');
   let a = 0x5eed;
   const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -113,7 +116,8 @@ async function main() {
       sizes[tool.name] = r.stdout.length;
       if (tool.name === 'pigz') fs.writeFileSync(`${input}.gz`, r.stdout);
     }
-    if (!fs.existsSync(`${input}.gz`)) fs.writeFileSync(`${input}.gz`, zlib.gzipSync(original, { level: LEVEL }));
+    if (!fs.existsSync(`${input}.gz`))
+      fs.writeFileSync(`${input}.gz`, zlib.gzipSync(original, { level: LEVEL }));
 
     const workloads = [
       { label: `gzip -${LEVEL} -c (${SIZE_MIB} MiB)`, args: [`-${LEVEL}`, '-c', input] },
@@ -125,7 +129,10 @@ async function main() {
       for (let rep = 0; rep < REPS; rep++) {
         for (const tool of TOOLS) samples[tool.name].push(await time(tool, w.args));
       }
-      rows.push({ label: w.label, mbps: Object.fromEntries(TOOLS.map((t) => [t.name, bytes / 1e6 / median(samples[t.name])])) });
+      rows.push({
+        label: w.label,
+        mbps: Object.fromEntries(TOOLS.map((t) => [t.name, bytes / 1e6 / median(samples[t.name])])),
+      });
     }
 
     const names = TOOLS.map((t) => t.name);
@@ -135,10 +142,17 @@ async function main() {
       ...names.map((n) => r.mbps[n].toFixed(1)),
       r.mbps.pigz ? `${(r.mbps.uaccel / r.mbps.pigz).toFixed(2)}x` : '-',
     ]);
-    table.push(['compressed size (bytes)', ...names.map((n) => String(sizes[n])), sizes.pigz ? `${(sizes.uaccel / sizes.pigz).toFixed(3)}x` : '-']);
+    table.push([
+      'compressed size (bytes)',
+      ...names.map((n) => String(sizes[n])),
+      sizes.pigz ? `${(sizes.uaccel / sizes.pigz).toFixed(3)}x` : '-',
+    ]);
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
-    const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-    console.log(`uaccel CLI vs pigz: ${SIZE_MIB} MiB text, level ${LEVEL}, median of ${REPS}, ${os.cpus().length} CPUs, node ${process.version}`);
+    const line = (cells) =>
+      cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+    console.log(
+      `uaccel CLI vs pigz: ${SIZE_MIB} MiB text, level ${LEVEL}, median of ${REPS}, ${os.cpus().length} CPUs, node ${process.version}`,
+    );
     console.log(line(header));
     console.log(widths.map((w) => '-'.repeat(w)).join('  '));
     for (const r of table) console.log(line(r));

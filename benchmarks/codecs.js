@@ -20,13 +20,19 @@ const HISTORY = 32 << 10;
 const LEVELS = [1, 3, 6, 9];
 
 function corpus(size) {
-  const words = 'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there would their we him been has when who will more no if out so said what up its about into than them can only other new some could time these two may then do first any my now such like our over man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three'.split(' ');
+  const words =
+    'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were her she there would their we him been has when who will more no if out so said what up its about into than them can only other new some could time these two may then do first any my now such like our over man me even most made after also did many before must through back years where much your way well down should because each just those people how too little state good very make world still own see men work long get here between both life being under never day same another know while last might us great old year off come since against go came right used take three'.split(
+      ' ',
+    );
   let x = 12345;
   const parts = [];
   let n = 0;
   while (n < size) {
     x = (x * 1103515245 + 12345) & 0x7fffffff;
-    const w = x % 9 === 0 ? `{"id":${x % 100000},"ok":${x % 2 === 0},"user":"${words[x % words.length]}"}\n` : `${words[(x >> 7) % words.length]} `;
+    const w =
+      x % 9 === 0
+        ? `{"id":${x % 100000},"ok":${x % 2 === 0},"user":"${words[x % words.length]}"}\n`
+        : `${words[(x >> 7) % words.length]} `;
     parts.push(w);
     n += w.length;
   }
@@ -49,12 +55,24 @@ async function blocks(queue, level, noIsal) {
     const h = Math.max(0, at - HISTORY);
     const dst = Buffer.allocUnsafe(len + (len >> 3) + 1024);
     outs.push(dst);
-    jobs.push(run(queue, {
-      op: abi.op.DEFLATE_BLOCK, flush: 0, ctx: 0, src: input, srcOff: at, srcLen: len,
-      dst, dstOff: 0, dstLen: dst.length, arg: arg(level, 0, noIsal),
-      flags: (at === 0 ? abi.flag.FIRST : 0) | (at + BLOCK >= input.length ? abi.flag.LAST : 0),
-      hist: input, histOff: h, histLen: at - h,
-    }));
+    jobs.push(
+      run(queue, {
+        op: abi.op.DEFLATE_BLOCK,
+        flush: 0,
+        ctx: 0,
+        src: input,
+        srcOff: at,
+        srcLen: len,
+        dst,
+        dstOff: 0,
+        dstLen: dst.length,
+        arg: arg(level, 0, noIsal),
+        flags: (at === 0 ? abi.flag.FIRST : 0) | (at + BLOCK >= input.length ? abi.flag.LAST : 0),
+        hist: input,
+        histOff: h,
+        histLen: at - h,
+      }),
+    );
   }
   const done = await Promise.all(jobs);
   if (done.some((c) => c.status !== 0)) throw new Error('block failed');
@@ -66,10 +84,21 @@ async function members(queue, level, size) {
   for (let at = 0; at < input.length; at += size) {
     const len = Math.min(size, input.length - at);
     const dst = Buffer.allocUnsafe(len + (len >> 3) + 1024);
-    jobs.push(run(queue, {
-      op: abi.op.DEFLATE_BLOCK, flush: 0, ctx: 0, src: input, srcOff: at, srcLen: len,
-      dst, dstOff: 0, dstLen: dst.length, arg: arg(level, 2, false), flags: abi.flag.FIRST | abi.flag.LAST,
-    }).then((c) => c.produced));
+    jobs.push(
+      run(queue, {
+        op: abi.op.DEFLATE_BLOCK,
+        flush: 0,
+        ctx: 0,
+        src: input,
+        srcOff: at,
+        srcLen: len,
+        dst,
+        dstOff: 0,
+        dstLen: dst.length,
+        arg: arg(level, 2, false),
+        flags: abi.flag.FIRST | abi.flag.LAST,
+      }).then((c) => c.produced),
+    );
   }
   return (await Promise.all(jobs)).reduce((a, b) => a + b, 0);
 }
@@ -85,7 +114,13 @@ async function time(fn) {
 }
 
 (async () => {
-  const queue = new DescriptorQueue(binding, { sva: true, queueDepth: 256, workers: require('os').availableParallelism(), pinnedBytes: 4 << 20, device: '' });
+  const queue = new DescriptorQueue(binding, {
+    sva: true,
+    queueDepth: 256,
+    workers: require('os').availableParallelism(),
+    pinnedBytes: 4 << 20,
+    device: '',
+  });
   const rows = [];
   for (const level of LEVELS) {
     const node = await time(() => zlib.deflateRawSync(input, { level }));
@@ -108,7 +143,9 @@ async function time(fn) {
     row['libdeflate size'] = (lib.r / node.r.length).toFixed(3);
     rows.push(row);
   }
-  console.log(`corpus ${SIZE >> 20} MiB, ${require('os').availableParallelism()} workers, codecs: ${Object.values(binding.codecs).filter(Boolean).join(', ')}`);
+  console.log(
+    `corpus ${SIZE >> 20} MiB, ${require('os').availableParallelism()} workers, codecs: ${Object.values(binding.codecs).filter(Boolean).join(', ')}`,
+  );
   console.table(rows);
   queue.close();
 })().catch((err) => {

@@ -318,7 +318,12 @@ function streamGzipWorkload(level) {
   const { writeBytes, latencyLevel } = GRID.stream;
   const withLatency = level === latencyLevel;
   const metrics = [
-    { key: 'mbps', label: `gzip L${level} stream, ${writeBytes / KiB} KiB writes`, unit: 'MB/s', better: 'higher' },
+    {
+      key: 'mbps',
+      label: `gzip L${level} stream, ${writeBytes / KiB} KiB writes`,
+      unit: 'MB/s',
+      better: 'higher',
+    },
     { key: 'sizeRatio', label: '  compression ratio (in/out)', unit: 'x', better: 'higher' },
   ];
   if (withLatency) {
@@ -395,9 +400,7 @@ const concurrentStreamsWorkload = (() => {
         await done;
         if (verify) expectGunzipsTo(Buffer.concat(chunks), input, `${name} concurrent stream #${i}`);
       };
-      const { seconds } = await timed(() =>
-        Promise.all(Array.from({ length: streams }, (_, i) => one(i))),
-      );
+      const { seconds } = await timed(() => Promise.all(Array.from({ length: streams }, (_, i) => one(i))));
       return { mbps: mbps(streams * bytesPerStream, seconds) };
     },
   };
@@ -408,7 +411,12 @@ function oneShotWorkload({ bytes, concurrency, ops }) {
   return {
     id: `oneshot-${bytes}`,
     metrics: [
-      { key: 'opsPerSec', label: `gzip(buf, cb) ${sizeLabel}, ${concurrency} in flight`, unit: 'ops/s', better: 'higher' },
+      {
+        key: 'opsPerSec',
+        label: `gzip(buf, cb) ${sizeLabel}, ${concurrency} in flight`,
+        unit: 'ops/s',
+        better: 'higher',
+      },
     ],
     run(mod, { corpus, mode }, verify, name) {
       const total = ops[mode];
@@ -540,7 +548,8 @@ function describeMachine() {
 
 function describeUaccel(candidate, info) {
   if (!candidate.mod) return 'uaccel: not loaded - node:zlib column only';
-  if (candidate.standIn) return `uaccel: stand-in ${candidate.spec} (UACCEL_BENCH_MODULE); ratios should be ~1.00x`;
+  if (candidate.standIn)
+    return `uaccel: stand-in ${candidate.spec} (UACCEL_BENCH_MODULE); ratios should be ~1.00x`;
   if (!info) return `uaccel: ${candidate.spec} has no info()`;
   if (info.error) return `uaccel: info() failed: ${info.error}`;
   const fields = [
@@ -588,8 +597,12 @@ function printText(report) {
   }
   out.push(renderTable(header, rows));
   out.push('');
-  out.push('ratio: uaccel/node for throughput and compression, node/uaccel for latency; >1 means uaccel is better.');
-  out.push('desc/batch: descriptors per ring submission; cmpl/batch: completions reaped per callback into JS.');
+  out.push(
+    'ratio: uaccel/node for throughput and compression, node/uaccel for latency; >1 means uaccel is better.',
+  );
+  out.push(
+    'desc/batch: descriptors per ring submission; cmpl/batch: completions reaped per callback into JS.',
+  );
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
@@ -620,7 +633,9 @@ async function main() {
 
   const preInfo = candidate.standIn ? null : safeInfo(candidate.mod);
   if (preInfo && preInfo.device === 'none') {
-    warnings.push('uaccel reports device "none" (native addon did not load); its column measures the fallback path');
+    warnings.push(
+      'uaccel reports device "none" (native addon did not load); its column measures the fallback path',
+    );
   }
 
   log(`generating ${(opts.corpusBytes / MiB).toFixed(1)} MiB corpus...`);

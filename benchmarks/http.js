@@ -35,7 +35,10 @@ if (process.argv[2] === '--serve') {
 function serve(which) {
   const express = require('express');
   const { monitorEventLoopDelay } = require('node:perf_hooks');
-  const middleware = which === 'uaccel' ? require(path.join(__dirname, '..', 'dist', 'cjs', 'http', 'index.js')) : require('compression');
+  const middleware =
+    which === 'uaccel'
+      ? require(path.join(__dirname, '..', 'dist', 'cjs', 'http', 'index.js'))
+      : require('compression');
   const bodies = new Map();
   const app = express();
   app.use(middleware());
@@ -60,7 +63,10 @@ function serve(which) {
 
 /** Seeded English-like text, the same in every process. */
 function makeText(size) {
-  const words = 'the of and to in is that for it as was with be by on not queue ring device buffer stream gzip window worker'.split(' ');
+  const words =
+    'the of and to in is that for it as was with be by on not queue ring device buffer stream gzip window worker'.split(
+      ' ',
+    );
   let a = 0x5eed;
   const out = Buffer.allocUnsafe(size);
   let at = 0;
@@ -88,12 +94,17 @@ async function ask(child, msg) {
 
 function get(agent, port, kib) {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: `/${kib}`, agent, headers: { 'accept-encoding': 'gzip' } }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
+    const req = http.get(
+      { host: '127.0.0.1', port, path: `/${kib}`, agent, headers: { 'accept-encoding': 'gzip' } },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
   });
 }
@@ -154,17 +165,34 @@ async function main() {
       }
       const rps = Object.fromEntries(names.map((n) => [n, median(samples[n].rps)]));
       const p99 = Object.fromEntries(names.map((n) => [n, median(samples[n].p99)]));
-      rows.push([`GET ${kib} KiB text, gzip`, 'req/s', rps.compression.toFixed(0), rps.uaccel.toFixed(0), `${(rps.uaccel / rps.compression).toFixed(2)}x`]);
-      rows.push(['  server event-loop delay p99', 'ms', p99.compression.toFixed(2), p99.uaccel.toFixed(2), `${(p99.compression / p99.uaccel).toFixed(2)}x`]);
+      rows.push([
+        `GET ${kib} KiB text, gzip`,
+        'req/s',
+        rps.compression.toFixed(0),
+        rps.uaccel.toFixed(0),
+        `${(rps.uaccel / rps.compression).toFixed(2)}x`,
+      ]);
+      rows.push([
+        '  server event-loop delay p99',
+        'ms',
+        p99.compression.toFixed(2),
+        p99.uaccel.toFixed(2),
+        `${(p99.compression / p99.uaccel).toFixed(2)}x`,
+      ]);
     }
     const header = ['workload', 'unit', 'compression', 'uaccel/http', 'ratio'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-    console.log(`express + compression middleware: ${concurrency} keep-alive clients, ${requests} requests, median of ${reps}, node ${process.version}`);
+    const line = (cells) =>
+      cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+    console.log(
+      `express + compression middleware: ${concurrency} keep-alive clients, ${requests} requests, median of ${reps}, node ${process.version}`,
+    );
     console.log(line(header));
     console.log(widths.map((w) => '-'.repeat(w)).join('  '));
     for (const r of rows) console.log(line(r));
-    console.log('ratio: uaccel/compression for req/s, compression/uaccel for delay (higher is better for uaccel)');
+    console.log(
+      'ratio: uaccel/compression for req/s, compression/uaccel for delay (higher is better for uaccel)',
+    );
   } finally {
     for (const n of names) servers[n].child.kill();
   }

@@ -57,9 +57,17 @@ class NodeRangeError extends RangeError {
 }
 
 // As in node, `err.constructor` is the plain base class and toString() shows the code.
-for (const [Cls, Base] of [[NodeError, Error], [NodeTypeError, TypeError], [NodeRangeError, RangeError]] as const) {
+for (const [Cls, Base] of [
+  [NodeError, Error],
+  [NodeTypeError, TypeError],
+  [NodeRangeError, RangeError],
+] as const) {
   Object.defineProperty(Cls.prototype, 'constructor', { get: () => Base, configurable: true });
-  Object.defineProperty(Cls.prototype, 'toString', { value: codedToString, writable: true, configurable: true });
+  Object.defineProperty(Cls.prototype, 'toString', {
+    value: codedToString,
+    writable: true,
+    configurable: true,
+  });
 }
 
 function isCoded(err: unknown): err is Coded<Error> {
@@ -82,7 +90,17 @@ function hideStackFrames<F extends AnyFunction>(fn: F): F {
 
 // ---- message helpers ----
 
-const kTypes = ['string', 'function', 'number', 'object', 'Function', 'Object', 'boolean', 'bigint', 'symbol'];
+const kTypes = [
+  'string',
+  'function',
+  'number',
+  'object',
+  'Function',
+  'Object',
+  'boolean',
+  'bigint',
+  'symbol',
+];
 const classRegExp = /^[A-Z][a-zA-Z0-9]*$/;
 
 function formatList(items: string[], joiner: string): string {
@@ -156,7 +174,8 @@ function invalidArgTypeMessage(name: string, expected: string | string[], actual
   }
 
   const parts: string[] = [];
-  if (types.length > 0) parts.push(`${types.length > 1 ? 'one of type' : 'of type'} ${formatList(types, 'or')}`);
+  if (types.length > 0)
+    parts.push(`${types.length > 1 ? 'one of type' : 'of type'} ${formatList(types, 'or')}`);
   if (instances.length > 0) parts.push(`an instance of ${formatList(instances, 'or')}`);
   if (other.length > 1) parts.push(`one of ${formatList(other, 'or')}`);
   else if (other.length === 1) parts.push(`${other[0].toLowerCase() !== other[0] ? 'an ' : ''}${other[0]}`);
@@ -164,7 +183,8 @@ function invalidArgTypeMessage(name: string, expected: string | string[], actual
 }
 
 function receivedInRange(input: unknown): string {
-  if (Number.isInteger(input) && Math.abs(input as number) > 2 ** 32) return addNumericalSeparator(String(input));
+  if (Number.isInteger(input) && Math.abs(input as number) > 2 ** 32)
+    return addNumericalSeparator(String(input));
   if (typeof input === 'bigint') {
     const digits = String(input);
     return `${input > 2n ** 32n || input < -(2n ** 32n) ? addNumericalSeparator(digits) : digits}n`;
@@ -175,7 +195,11 @@ function receivedInRange(input: unknown): string {
 // ---- error factories ----
 
 export function errInvalidArgType(name: string, expected: string | string[], actual: unknown): TypeError {
-  return new NodeTypeError('ERR_INVALID_ARG_TYPE', invalidArgTypeMessage(name, expected, actual), errInvalidArgType);
+  return new NodeTypeError(
+    'ERR_INVALID_ARG_TYPE',
+    invalidArgTypeMessage(name, expected, actual),
+    errInvalidArgType,
+  );
 }
 
 export function errOutOfRange(name: string, range: string, input: unknown): RangeError {
@@ -187,11 +211,19 @@ export function errInvalidArgValue(name: string, value: unknown, reason = 'is in
   let shown = inspect(value);
   if (shown.length > 128) shown = `${shown.slice(0, 128)}...`;
   const kind = name.includes('.') ? 'property' : 'argument';
-  return new NodeTypeError('ERR_INVALID_ARG_VALUE', `The ${kind} '${name}' ${reason}. Received ${shown}`, errInvalidArgValue);
+  return new NodeTypeError(
+    'ERR_INVALID_ARG_VALUE',
+    `The ${kind} '${name}' ${reason}. Received ${shown}`,
+    errInvalidArgValue,
+  );
 }
 
 export function errBufferTooLarge(max: number): RangeError {
-  return new NodeRangeError('ERR_BUFFER_TOO_LARGE', format('Cannot create a Buffer larger than %s bytes', max), errBufferTooLarge);
+  return new NodeRangeError(
+    'ERR_BUFFER_TOO_LARGE',
+    format('Cannot create a Buffer larger than %s bytes', max),
+    errBufferTooLarge,
+  );
 }
 
 export function errInvalidState(msg: string): Error {
@@ -206,7 +238,11 @@ export function errZlibInitializationFailed(): Error {
 }
 
 /** The error a zlib stream fails with when the codec reports a problem. */
-export function zlibError(message: string, errno: number, code: string): Error & { errno: number; code: string } {
+export function zlibError(
+  message: string,
+  errno: number,
+  code: string,
+): Error & { errno: number; code: string } {
   const err = Object.assign(new Error(message), { errno, code });
   Error.captureStackTrace(err, zlibError);
   return err;
@@ -214,9 +250,18 @@ export function zlibError(message: string, errno: number, code: string): Error &
 
 // ---- validators ----
 
-function validateNumberImpl(value: unknown, name: string, min?: number, max?: number): asserts value is number {
+function validateNumberImpl(
+  value: unknown,
+  name: string,
+  min?: number,
+  max?: number,
+): asserts value is number {
   if (typeof value !== 'number') throw errInvalidArgType(name, 'number', value);
-  if ((min != null && value < min) || (max != null && value > max) || ((min != null || max != null) && Number.isNaN(value))) {
+  if (
+    (min != null && value < min) ||
+    (max != null && value > max) ||
+    ((min != null || max != null) && Number.isNaN(value))
+  ) {
     const range = `${min != null ? `>= ${min}` : ''}${min != null && max != null ? ' && ' : ''}${max != null ? `<= ${max}` : ''}`;
     throw errOutOfRange(name, range, value);
   }
@@ -232,9 +277,27 @@ function validateFiniteNumberImpl(n: unknown, name: string): n is number {
 }
 
 /** Returns `def` for undefined or NaN, else `n` if it is a number within [lower, upper]. */
-function checkRangesOrGetDefaultImpl(n: unknown, name: string, lower: number, upper: number, def: number): number;
-function checkRangesOrGetDefaultImpl(n: unknown, name: string, lower: number, upper: number, def?: number): number | undefined;
-function checkRangesOrGetDefaultImpl(n: unknown, name: string, lower: number, upper: number, def?: number): number | undefined {
+function checkRangesOrGetDefaultImpl(
+  n: unknown,
+  name: string,
+  lower: number,
+  upper: number,
+  def: number,
+): number;
+function checkRangesOrGetDefaultImpl(
+  n: unknown,
+  name: string,
+  lower: number,
+  upper: number,
+  def?: number,
+): number | undefined;
+function checkRangesOrGetDefaultImpl(
+  n: unknown,
+  name: string,
+  lower: number,
+  upper: number,
+  def?: number,
+): number | undefined {
   if (!validateFiniteNumber(n, name)) return def;
   if (n < lower || n > upper) throw errOutOfRange(name, `>= ${lower} and <= ${upper}`, n);
   return n;
@@ -253,7 +316,9 @@ function validateUint32Impl(value: unknown, name: string, positive = false): ass
 }
 
 export const validateNumber: typeof validateNumberImpl = hideStackFrames(validateNumberImpl);
-export const validateFiniteNumber: typeof validateFiniteNumberImpl = hideStackFrames(validateFiniteNumberImpl);
-export const checkRangesOrGetDefault: typeof checkRangesOrGetDefaultImpl = hideStackFrames(checkRangesOrGetDefaultImpl);
+export const validateFiniteNumber: typeof validateFiniteNumberImpl =
+  hideStackFrames(validateFiniteNumberImpl);
+export const checkRangesOrGetDefault: typeof checkRangesOrGetDefaultImpl =
+  hideStackFrames(checkRangesOrGetDefaultImpl);
 export const validateFunction: typeof validateFunctionImpl = hideStackFrames(validateFunctionImpl);
 export const validateUint32: typeof validateUint32Impl = hideStackFrames(validateUint32Impl);

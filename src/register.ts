@@ -27,7 +27,12 @@ for (const name of Object.keys(target)) {
 
 // uaccel's own additions, hidden from Object.keys so node's export list is unchanged.
 for (const name of ['info', 'configure'] as const) {
-  Object.defineProperty(target, name, { value: uaccel[name], enumerable: false, writable: true, configurable: true });
+  Object.defineProperty(target, name, {
+    value: uaccel[name],
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  });
 }
 
 syncBuiltinESMExports();

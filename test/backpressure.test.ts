@@ -10,7 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import * as uaccel from '../src/index';
 import { KiB, MiB, binary, prng, text } from './helpers/corpus';
-import { MODES, type ZStream, expectSameBytes, ours, pipeThrough, splitWrites, theirs, within } from './helpers/streams';
+import {
+  MODES,
+  type ZStream,
+  expectSameBytes,
+  ours,
+  pipeThrough,
+  splitWrites,
+  theirs,
+  within,
+} from './helpers/streams';
 import { useMode } from './helpers/streams';
 
 /**
@@ -46,85 +55,108 @@ describe.each(MODES)('backpressure ($name)', ({ sva }) => {
   useMode(sva);
 
   it.each([
-    { what: 'Gzip of incompressible data', cls: 'Gzip' as const, data: binary(3 * MiB, 111), writeSize: 64 * KiB },
-    { what: 'Gunzip of text (output 4x input)', cls: 'Gunzip' as const, data: zlib.gzipSync(text(4 * MiB, 112)), writeSize: 256 * KiB },
-  ])('$what into a slow consumer: correct output, readable buffer bounded', async ({ cls, data, writeSize }) => {
-    const s = ours[cls]();
-    let peak = 0;
-    const sample = () => {
-      peak = Math.max(peak, s.readableLength);
-    };
-    const timer = setInterval(sample, 1);
-    const { sink, output } = slowSink(1, sample);
-    try {
-      await within(30_000, pipeline(source(data, writeSize), s, sink), 'pipeline');
-    } finally {
-      clearInterval(timer);
-    }
-    const expected = cls === 'Gzip' ? data : zlib.gunzipSync(data);
-    const got = cls === 'Gzip' ? zlib.gunzipSync(output()) : output();
-    expectSameBytes(got, expected, 'through the pipeline');
-    if (cls === 'Gzip') expectSameBytes(output(), zlib.gzipSync(data), 'compressed (node\'s bytes for 64 KiB writes)');
-    expect(peak, 'peak readableLength').toBeLessThanOrEqual(readableBound(s));
-  }, 40_000);
+    {
+      what: 'Gzip of incompressible data',
+      cls: 'Gzip' as const,
+      data: binary(3 * MiB, 111),
+      writeSize: 64 * KiB,
+    },
+    {
+      what: 'Gunzip of text (output 4x input)',
+      cls: 'Gunzip' as const,
+      data: zlib.gzipSync(text(4 * MiB, 112)),
+      writeSize: 256 * KiB,
+    },
+  ])(
+    '$what into a slow consumer: correct output, readable buffer bounded',
+    async ({ cls, data, writeSize }) => {
+      const s = ours[cls]();
+      let peak = 0;
+      const sample = () => {
+        peak = Math.max(peak, s.readableLength);
+      };
+      const timer = setInterval(sample, 1);
+      const { sink, output } = slowSink(1, sample);
+      try {
+        await within(30_000, pipeline(source(data, writeSize), s, sink), 'pipeline');
+      } finally {
+        clearInterval(timer);
+      }
+      const expected = cls === 'Gzip' ? data : zlib.gunzipSync(data);
+      const got = cls === 'Gzip' ? zlib.gunzipSync(output()) : output();
+      expectSameBytes(got, expected, 'through the pipeline');
+      if (cls === 'Gzip')
+        expectSameBytes(output(), zlib.gzipSync(data), "compressed (node's bytes for 64 KiB writes)");
+      expect(peak, 'peak readableLength').toBeLessThanOrEqual(readableBound(s));
+    },
+    40_000,
+  );
 
   it.each([
     { name: 'Gzip', factory: ours.Gzip },
     { name: 'node Gzip (reference)', factory: theirs.Gzip },
-  ])('$name: with nobody reading, write() returns false and stays false; reading drains it', async ({ factory }) => {
-    const s = factory();
-    const data = binary(2 * MiB, 113);
-    const pieces = splitWrites(data, 1 * KiB);
-    // Write as a well-behaved producer does (waiting for 'drain' after a
-    // false) until 'drain' stops coming: the unread output has stalled the stream.
-    let i = 0;
-    let stalled = false;
-    while (i < pieces.length && !stalled) {
-      if (!s.write(pieces[i++])) {
-        const drained = await Promise.race([once(s, 'drain').then(() => true), tick(150).then(() => false)]);
-        stalled = !drained;
+  ])(
+    '$name: with nobody reading, write() returns false and stays false; reading drains it',
+    async ({ factory }) => {
+      const s = factory();
+      const data = binary(2 * MiB, 113);
+      const pieces = splitWrites(data, 1 * KiB);
+      // Write as a well-behaved producer does (waiting for 'drain' after a
+      // false) until 'drain' stops coming: the unread output has stalled the stream.
+      let i = 0;
+      let stalled = false;
+      while (i < pieces.length && !stalled) {
+        if (!s.write(pieces[i++])) {
+          const drained = await Promise.race([
+            once(s, 'drain').then(() => true),
+            tick(150).then(() => false),
+          ]);
+          stalled = !drained;
+        }
       }
-    }
-    expect(stalled, 'the stream stopped draining without a reader').toBe(true);
-    expect(s.writableNeedDrain).toBe(true);
-    expect(i, 'writes accepted before the stall').toBeLessThan(pieces.length);
-    expect(s.readableLength, 'unread output').toBeLessThanOrEqual(readableBound(s));
-    expect(s.writableLength, 'unprocessed input').toBeLessThanOrEqual(s.writableHighWaterMark + KiB);
+      expect(stalled, 'the stream stopped draining without a reader').toBe(true);
+      expect(s.writableNeedDrain).toBe(true);
+      expect(i, 'writes accepted before the stall').toBeLessThan(pieces.length);
+      expect(s.readableLength, 'unread output').toBeLessThanOrEqual(readableBound(s));
+      expect(s.writableLength, 'unprocessed input').toBeLessThanOrEqual(s.writableHighWaterMark + KiB);
 
-    const parts: Buffer[] = [];
-    const drained = once(s, 'drain');
-    s.on('data', (c: Buffer) => parts.push(c));
-    const ended = once(s, 'end');
-    await within(10_000, drained, 'drain after reading');
-    for (; i < pieces.length; i++) {
-      if (!s.write(pieces[i])) await once(s, 'drain');
-    }
-    s.end();
-    await within(20_000, ended, 'end');
-    expectSameBytes(zlib.gunzipSync(Buffer.concat(parts)), data, 'decompressed');
-  }, 30_000);
-
-  it.each([
-    { chunkSize: zlib.constants.Z_DEFAULT_CHUNK },
-    { chunkSize: 256 * KiB },
-  ])('a decompression bomb with no reader stays bounded (chunkSize $chunkSize)', async ({ chunkSize }) => {
-    const plain = Buffer.alloc(16 * MiB); // zeros: 16 MiB from ~16 KiB
-    const bomb = zlib.gzipSync(plain, { level: 9 });
-    for (const factory of [ours.Gunzip, theirs.Gunzip]) {
-      const s = factory({ chunkSize });
-      s.write(bomb);
+      const parts: Buffer[] = [];
+      const drained = once(s, 'drain');
+      s.on('data', (c: Buffer) => parts.push(c));
+      const ended = once(s, 'end');
+      await within(10_000, drained, 'drain after reading');
+      for (; i < pieces.length; i++) {
+        if (!s.write(pieces[i])) await once(s, 'drain');
+      }
       s.end();
-      await tick(150);
-      expect(s.readableLength, 'buffered while paused').toBeLessThanOrEqual(readableBound(s, chunkSize));
-      let total = 0;
-      s.on('data', (c: Buffer) => {
-        total += c.length;
-        expect(c.every((b) => b === 0)).toBe(true);
-      });
-      await within(20_000, once(s, 'end'), 'end');
-      expect(total).toBe(plain.length);
-    }
-  }, 30_000);
+      await within(20_000, ended, 'end');
+      expectSameBytes(zlib.gunzipSync(Buffer.concat(parts)), data, 'decompressed');
+    },
+    30_000,
+  );
+
+  it.each([{ chunkSize: zlib.constants.Z_DEFAULT_CHUNK }, { chunkSize: 256 * KiB }])(
+    'a decompression bomb with no reader stays bounded (chunkSize $chunkSize)',
+    async ({ chunkSize }) => {
+      const plain = Buffer.alloc(16 * MiB); // zeros: 16 MiB from ~16 KiB
+      const bomb = zlib.gzipSync(plain, { level: 9 });
+      for (const factory of [ours.Gunzip, theirs.Gunzip]) {
+        const s = factory({ chunkSize });
+        s.write(bomb);
+        s.end();
+        await tick(150);
+        expect(s.readableLength, 'buffered while paused').toBeLessThanOrEqual(readableBound(s, chunkSize));
+        let total = 0;
+        s.on('data', (c: Buffer) => {
+          total += c.length;
+          expect(c.every((b) => b === 0)).toBe(true);
+        });
+        await within(20_000, once(s, 'end'), 'end');
+        expect(total).toBe(plain.length);
+      }
+    },
+    30_000,
+  );
 
   it('pause() and resume() mid-stream: nothing lost, nothing duplicated', async () => {
     const data = text(2 * MiB, 114);
@@ -161,13 +193,19 @@ describe.each(MODES)('backpressure ($name)', ({ sva }) => {
       uaccel.configure({ queueDepth: 256 });
     });
 
-    it('all complete with node\'s bytes: a full queue means waiting, not failure', async () => {
+    it("all complete with node's bytes: a full queue means waiting, not failure", async () => {
       const next = prng(115);
       const jobs = Array.from({ length: 300 }, (_, i) => {
         const size = [0, 1, 3 * KiB, 40 * KiB, 100 * KiB, 300 * KiB][next() % 6];
         const plain = (i % 2 ? text : binary)(size, 2000 + i);
         const kind = i % 3; // 0: Gzip stream, 1: Gunzip stream, 2: one-shot deflate
-        return { i, kind, plain, packed: kind === 1 ? zlib.gzipSync(plain) : plain, writeSize: [1000, 16 * KiB, 70 * KiB][next() % 3] };
+        return {
+          i,
+          kind,
+          plain,
+          packed: kind === 1 ? zlib.gzipSync(plain) : plain,
+          writeSize: [1000, 16 * KiB, 70 * KiB][next() % 3],
+        };
       });
       const before = uaccel.info().counters;
       const run = (j: (typeof jobs)[number]) => {

@@ -64,7 +64,11 @@ function compressedInput(cls: ClassName, inputName: string): Buffer {
   if (!b) {
     const input = INPUTS[inputName];
     b =
-      FORMAT_OF[cls] === 'Gzip' ? zlib.gzipSync(input) : FORMAT_OF[cls] === 'Deflate' ? zlib.deflateSync(input) : zlib.deflateRawSync(input);
+      FORMAT_OF[cls] === 'Gzip'
+        ? zlib.gzipSync(input)
+        : FORMAT_OF[cls] === 'Deflate'
+          ? zlib.deflateSync(input)
+          : zlib.deflateRawSync(input);
     compressedInputs.set(key, b);
   }
   return b;
@@ -77,7 +81,10 @@ function largestWrite(input: Buffer, writes: string): number {
 function expectChunksWithin(p: Piped, chunkSize: number): void {
   const largest = Math.max(0, ...p.chunks.map((c) => c.length));
   expect(largest, 'largest data chunk').toBeLessThanOrEqual(chunkSize);
-  expect(p.chunks.every((c) => c.length > 0), 'no empty data chunks').toBe(true);
+  expect(
+    p.chunks.every((c) => c.length > 0),
+    'no empty data chunks',
+  ).toBe(true);
 }
 
 describe.each(MODES)('chunking ($name)', ({ sva }) => {
@@ -110,8 +117,8 @@ describe.each(MODES)('chunking ($name)', ({ sva }) => {
   });
 
   describe('other classes, 100 KiB', () => {
-    const matrix = (['Deflate', 'DeflateRaw', 'Inflate', 'InflateRaw', 'Unzip'] as ClassName[]).flatMap((cls) =>
-      ['7 B', '64 KiB', 'mixed'].map((writes) => ({ cls, writes })),
+    const matrix = (['Deflate', 'DeflateRaw', 'Inflate', 'InflateRaw', 'Unzip'] as ClassName[]).flatMap(
+      (cls) => ['7 B', '64 KiB', 'mixed'].map((writes) => ({ cls, writes })),
     );
 
     it.each(matrix)('$cls in writes of $writes', async ({ cls, writes }) => {

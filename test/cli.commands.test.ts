@@ -35,7 +35,9 @@ describe('a closed stdout', () => {
       child.stdout.destroy();
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-      const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+      const status = await new Promise<number | null>((resolve) =>
+        child.once('close', (code) => resolve(code)),
+      );
       expect(stderr).toBe('');
       expect(status).toBe(141);
     });

@@ -138,22 +138,30 @@ describe('unrecoverable use', () => {
   });
 
   const noDevFull = existsSync('/dev/full') ? false : 'skipped: /dev/full is absent';
-  it.skipIf(noDevFull)(`a write error names the output and exits 1${noDevFull ? ` (${noDevFull})` : ''}`, () => {
-    const full = '/dev/full';
-    writeFileSync(join(dir, 'f'), text(64 * KiB, 42));
-    const r = run('sh', ['-c', `"${process.execPath}" "${cliEntry}" gzip -c f > ${full}`], { cwd: dir });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/No space left on device/);
-    expect(readdirSync(dir)).toEqual(['f']);
-  });
+  it.skipIf(noDevFull)(
+    `a write error names the output and exits 1${noDevFull ? ` (${noDevFull})` : ''}`,
+    () => {
+      const full = '/dev/full';
+      writeFileSync(join(dir, 'f'), text(64 * KiB, 42));
+      const r = run('sh', ['-c', `"${process.execPath}" "${cliEntry}" gzip -c f > ${full}`], { cwd: dir });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/No space left on device/);
+      expect(readdirSync(dir)).toEqual(['f']);
+    },
+  );
 
   it('a reader that goes away (| head) ends the run quietly', async () => {
     writeFileSync(join(dir, 'big'), text(4096 * KiB, 43));
-    const child = spawn(process.execPath, [cliEntry, 'gzip', '-c', 'big'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cliEntry, 'gzip', '-c', 'big'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     child.stdout.once('data', () => child.stdout.destroy());
-    const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    const status = await new Promise<number | null>((resolve) =>
+      child.once('close', (code) => resolve(code)),
+    );
     expect(stderr).toBe('');
     // 128 + SIGPIPE: what the shell reports for gzip in the same place.
     expect(status).toBe(141);

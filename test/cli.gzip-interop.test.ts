@@ -52,61 +52,64 @@ for (const tool of TOOLS) {
   });
 }
 
-describe.skipIf(!hasTool('gzip'))(`header name and time stamp${hasTool('gzip') ? '' : ' (skipped: gzip is not installed)'}`, () => {
-  const stamp = new Date('2021-03-04T05:06:07Z');
+describe.skipIf(!hasTool('gzip'))(
+  `header name and time stamp${hasTool('gzip') ? '' : ' (skipped: gzip is not installed)'}`,
+  () => {
+    const stamp = new Date('2021-03-04T05:06:07Z');
 
-  it('gzip -lv shows the original name and mtime; the .gz keeps the input mtime', () => {
-    writeFileSync(join(dir, 'report.txt'), DATA);
-    utimesSync(join(dir, 'report.txt'), stamp, stamp);
-    expect(uaccel(['gzip', 'report.txt'], { cwd: dir }).status).toBe(0);
-    const gz = readFileSync(join(dir, 'report.txt.gz'));
-    expect(gz.readUInt32LE(4)).toBe(stamp.getTime() / 1000);
-    const list = run('gzip', ['-lvN', 'report.txt.gz'], { cwd: dir, input: '' });
-    expect(list.status).toBe(0);
-    // gzip -lN prints the stored name, not one derived from the .gz name.
-    expect(list.stdout.toString()).toMatch(/report\.txt\n$/);
-    expect(run('stat', ['-c', '%Y', 'report.txt.gz'], { cwd: dir }).stdout.toString().trim()).toBe(
-      String(stamp.getTime() / 1000),
-    );
-  });
+    it('gzip -lv shows the original name and mtime; the .gz keeps the input mtime', () => {
+      writeFileSync(join(dir, 'report.txt'), DATA);
+      utimesSync(join(dir, 'report.txt'), stamp, stamp);
+      expect(uaccel(['gzip', 'report.txt'], { cwd: dir }).status).toBe(0);
+      const gz = readFileSync(join(dir, 'report.txt.gz'));
+      expect(gz.readUInt32LE(4)).toBe(stamp.getTime() / 1000);
+      const list = run('gzip', ['-lvN', 'report.txt.gz'], { cwd: dir, input: '' });
+      expect(list.status).toBe(0);
+      // gzip -lN prints the stored name, not one derived from the .gz name.
+      expect(list.stdout.toString()).toMatch(/report\.txt\n$/);
+      expect(run('stat', ['-c', '%Y', 'report.txt.gz'], { cwd: dir }).stdout.toString().trim()).toBe(
+        String(stamp.getTime() / 1000),
+      );
+    });
 
-  it('gzip -N restores the stored name after a rename', () => {
-    writeFileSync(join(dir, 'original.bin'), DATA);
-    uaccel(['gzip', 'original.bin'], { cwd: dir });
-    run('mv', ['original.bin.gz', 'renamed.gz'], { cwd: dir });
-    expect(run('gzip', ['-dN', 'renamed.gz'], { cwd: dir }).status).toBe(0);
-    expect(readFileSync(join(dir, 'original.bin')).equals(DATA)).toBe(true);
-  });
+    it('gzip -N restores the stored name after a rename', () => {
+      writeFileSync(join(dir, 'original.bin'), DATA);
+      uaccel(['gzip', 'original.bin'], { cwd: dir });
+      run('mv', ['original.bin.gz', 'renamed.gz'], { cwd: dir });
+      expect(run('gzip', ['-dN', 'renamed.gz'], { cwd: dir }).status).toBe(0);
+      expect(readFileSync(join(dir, 'original.bin')).equals(DATA)).toBe(true);
+    });
 
-  it('-n leaves name and time stamp out, as gzip -n does', () => {
-    writeFileSync(join(dir, 'x'), DATA);
-    uaccel(['gzip', '-n', '-k', 'x'], { cwd: dir });
-    const ours = readFileSync(join(dir, 'x.gz'));
-    const theirs = run('gzip', ['-n', '-c', 'x'], { cwd: dir }).stdout;
-    expect(ours.subarray(0, 10)).toEqual(theirs.subarray(0, 10));
-  });
+    it('-n leaves name and time stamp out, as gzip -n does', () => {
+      writeFileSync(join(dir, 'x'), DATA);
+      uaccel(['gzip', '-n', '-k', 'x'], { cwd: dir });
+      const ours = readFileSync(join(dir, 'x.gz'));
+      const theirs = run('gzip', ['-n', '-c', 'x'], { cwd: dir }).stdout;
+      expect(ours.subarray(0, 10)).toEqual(theirs.subarray(0, 10));
+    });
 
-  it('the header bytes match gzip -6 byte for byte', () => {
-    writeFileSync(join(dir, 'same'), DATA);
-    utimesSync(join(dir, 'same'), stamp, stamp);
-    const theirs = run('gzip', ['-6', '-c', 'same'], { cwd: dir }).stdout;
-    uaccel(['gzip', '-6', '-k', 'same'], { cwd: dir });
-    const ours = readFileSync(join(dir, 'same.gz'));
-    expect(ours.subarray(0, 15)).toEqual(theirs.subarray(0, 15));
-    // CRC-32 and ISIZE trailer: the same input gives the same trailer.
-    expect(ours.subarray(-8)).toEqual(theirs.subarray(-8));
-  });
+    it('the header bytes match gzip -6 byte for byte', () => {
+      writeFileSync(join(dir, 'same'), DATA);
+      utimesSync(join(dir, 'same'), stamp, stamp);
+      const theirs = run('gzip', ['-6', '-c', 'same'], { cwd: dir }).stdout;
+      uaccel(['gzip', '-6', '-k', 'same'], { cwd: dir });
+      const ours = readFileSync(join(dir, 'same.gz'));
+      expect(ours.subarray(0, 15)).toEqual(theirs.subarray(0, 15));
+      // CRC-32 and ISIZE trailer: the same input gives the same trailer.
+      expect(ours.subarray(-8)).toEqual(theirs.subarray(-8));
+    });
 
-  it('gunzip gives the output the .gz file\'s mtime, or with -N the stored one', () => {
-    writeFileSync(join(dir, 'f'), DATA);
-    utimesSync(join(dir, 'f'), stamp, stamp);
-    uaccel(['gzip', 'f'], { cwd: dir });
-    const later = new Date('2022-01-01T00:00:00Z');
-    utimesSync(join(dir, 'f.gz'), later, later);
-    uaccel(['gunzip', '-k', 'f.gz'], { cwd: dir });
-    const mtime = (name: string) => run('stat', ['-c', '%Y', name], { cwd: dir }).stdout.toString().trim();
-    expect(mtime('f')).toBe(String(later.getTime() / 1000));
-    uaccel(['gunzip', '-f', '-N', 'f.gz'], { cwd: dir });
-    expect(mtime('f')).toBe(String(stamp.getTime() / 1000));
-  });
-});
+    it("gunzip gives the output the .gz file's mtime, or with -N the stored one", () => {
+      writeFileSync(join(dir, 'f'), DATA);
+      utimesSync(join(dir, 'f'), stamp, stamp);
+      uaccel(['gzip', 'f'], { cwd: dir });
+      const later = new Date('2022-01-01T00:00:00Z');
+      utimesSync(join(dir, 'f.gz'), later, later);
+      uaccel(['gunzip', '-k', 'f.gz'], { cwd: dir });
+      const mtime = (name: string) => run('stat', ['-c', '%Y', name], { cwd: dir }).stdout.toString().trim();
+      expect(mtime('f')).toBe(String(later.getTime() / 1000));
+      uaccel(['gunzip', '-f', '-N', 'f.gz'], { cwd: dir });
+      expect(mtime('f')).toBe(String(stamp.getTime() / 1000));
+    });
+  },
+);

@@ -26,7 +26,10 @@ describe('parseGzipArgs', () => {
   }
 
   it('gunzip starts from decompress', () => {
-    expect(parseGzipArgs(['f.gz'], { decompress: true })).toMatchObject({ decompress: true, files: ['f.gz'] });
+    expect(parseGzipArgs(['f.gz'], { decompress: true })).toMatchObject({
+      decompress: true,
+      files: ['f.gz'],
+    });
   });
 
   for (const bad of [['-x'], ['--nope'], ['-p'], ['-p', '0'], ['-p', 'two'], ['--keep=yes']]) {

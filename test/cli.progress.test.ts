@@ -17,7 +17,10 @@ beforeEach(() => {
 afterEach(() => cleanup());
 
 // util-linux `script` gives the child a pseudo-terminal.
-const noScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0 ? false : 'util-linux script is not installed';
+const noScript =
+  spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0
+    ? false
+    : 'util-linux script is not installed';
 
 describe('progress bar', () => {
   it.skipIf(noScript)(`is drawn on a terminal${noScript ? ` (skipped: ${noScript})` : ''}`, () => {
@@ -38,4 +41,3 @@ describe('progress bar', () => {
     expect([r.status, r.stderr]).toEqual([0, '']);
   });
 });
-

@@ -117,7 +117,12 @@ describe.each(MODES)('stateless deflate ops ($name)', ({ sva }) => {
     expect(c.status).toBe(0);
     expect(c.detail).toBe(CODEC.libdeflate);
     const out = dst.subarray(0, c.produced);
-    const back = name === 'gzip' ? zlib.gunzipSync(out) : name === 'zlib' ? zlib.inflateSync(out) : zlib.inflateRawSync(out);
+    const back =
+      name === 'gzip'
+        ? zlib.gunzipSync(out)
+        : name === 'zlib'
+          ? zlib.inflateSync(out)
+          : zlib.inflateRawSync(out);
     expect(back.equals(small)).toBe(true);
   });
 
@@ -170,8 +175,14 @@ describe.each(MODES)('stateless deflate ops ($name)', ({ sva }) => {
     const truncated = small.subarray(0, small.length - 9);
     const badCrc = Buffer.from(small);
     badCrc[small.length - 8] ^= 0xff;
-    expect((await oneshot(truncated, 30_000)).c).toMatchObject({ status: abi.statusCodec, detail: Z_DATA_ERROR });
-    expect((await oneshot(badCrc, 30_000)).c).toMatchObject({ status: abi.statusCodec, detail: Z_DATA_ERROR });
+    expect((await oneshot(truncated, 30_000)).c).toMatchObject({
+      status: abi.statusCodec,
+      detail: Z_DATA_ERROR,
+    });
+    expect((await oneshot(badCrc, 30_000)).c).toMatchObject({
+      status: abi.statusCodec,
+      detail: Z_DATA_ERROR,
+    });
     expect((await oneshot(small, 1000)).c.status).toBe(ENOSPC);
     // A corrupt body may decode to garbage that overflows the output: either
     // way the one-shot fails and the caller falls back to a stateful stream.

@@ -71,9 +71,12 @@ for (const mode of MODES) {
 }
 
 describe('crc32 argument errors', () => {
-  it.each(INVALID_DATA.map((v) => [String(typeof v), v]))('data of type %s is refused as node refuses it', (_, data) => {
-    expect(thrown(() => uaccel.crc32(data as string))).toEqual(thrown(() => nodeCrc32(data as string)));
-  });
+  it.each(INVALID_DATA.map((v) => [String(typeof v), v]))(
+    'data of type %s is refused as node refuses it',
+    (_, data) => {
+      expect(thrown(() => uaccel.crc32(data as string))).toEqual(thrown(() => nodeCrc32(data as string)));
+    },
+  );
 
   it.each(INVALID_VALUES)('value %s is refused with %s', (value, code) => {
     const ours = thrown(() => uaccel.crc32('x', value as number));

@@ -43,7 +43,10 @@ function withUInt32LE(buf: Buffer, at: number, f: (v: number) => number): Buffer
 function damaged(format: Format): Array<{ name: string; input: Buffer }> {
   const p = PACKED[format];
   const n = p.length;
-  const body = [0.02, 0.25, 0.5, 0.9].map((f) => ({ name: `body byte flipped at ${Math.round(f * 100)}%`, input: flip(p, Math.floor(n * f)) }));
+  const body = [0.02, 0.25, 0.5, 0.9].map((f) => ({
+    name: `body byte flipped at ${Math.round(f * 100)}%`,
+    input: flip(p, Math.floor(n * f)),
+  }));
   const truncated = [1, 2, 5, 10, Math.floor(n / 2), n - 8, n - 4, n - 1].map((len) => ({
     name: `truncated to ${len} of ${n} bytes`,
     input: p.subarray(0, len),
@@ -89,7 +92,11 @@ const DECODERS: Array<{ cls: ClassName; format: Format }> = [
 type Result = { ok: true; length: number; sha: string } | { ok: false; error: Record<string, unknown> };
 
 /** Runs a stream to its end or its error (bounded in time); also records whether 'close' followed. */
-async function streamResult(factory: Factory, input: Buffer, writeSize: number): Promise<Result & { closed: boolean }> {
+async function streamResult(
+  factory: Factory,
+  input: Buffer,
+  writeSize: number,
+): Promise<Result & { closed: boolean }> {
   const s = factory();
   const chunks: Buffer[] = [];
   const closed = new Promise<void>((resolve) => s.once('close', resolve));
@@ -120,7 +127,10 @@ function syncResult(fn: () => Buffer): Result {
   }
 }
 
-async function callbackResult(fn: (b: Buffer, cb: (e: Error | null, r: Buffer) => void) => void, input: Buffer): Promise<Result> {
+async function callbackResult(
+  fn: (b: Buffer, cb: (e: Error | null, r: Buffer) => void) => void,
+  input: Buffer,
+): Promise<Result> {
   try {
     const out = await within(5_000, promisify(fn)(input), 'callback');
     return { ok: true, length: out.length, sha: digest(out) };
@@ -139,27 +149,37 @@ describe.each(MODES)('corrupt and truncated input ($name)', ({ sva }) => {
   describe.each(DECODERS)('$cls on $format data', ({ cls, format }) => {
     const cases = damaged(format);
 
-    it.each(cases)('$name: stream result equals node (whole write and 4 KiB writes)', async ({ input }) => {
-      for (const writeSize of [input.length || 1, 4 * KiB]) {
-        const [mine, node] = await Promise.all([
-          streamResult(ours[cls], input, writeSize),
-          streamResult(theirs[cls], input, writeSize),
-        ]);
-        expect(mine, `writes of ${writeSize}`).toEqual(node);
-      }
-    }, 15_000);
+    it.each(cases)(
+      '$name: stream result equals node (whole write and 4 KiB writes)',
+      async ({ input }) => {
+        for (const writeSize of [input.length || 1, 4 * KiB]) {
+          const [mine, node] = await Promise.all([
+            streamResult(ours[cls], input, writeSize),
+            streamResult(theirs[cls], input, writeSize),
+          ]);
+          expect(mine, `writes of ${writeSize}`).toEqual(node);
+        }
+      },
+      15_000,
+    );
 
-    it.each(cases)('$name: callback and Sync results equal node', async ({ input }) => {
-      const name = lower(cls);
-      const mineSync = syncResult(() => (uaccel as unknown as Record<string, SyncFn>)[`${name}Sync`](input));
-      const nodeSync = syncResult(() => (zlib as unknown as Record<string, SyncFn>)[`${name}Sync`](input));
-      expect(mineSync, 'Sync').toEqual(nodeSync);
-      const [mineCb, nodeCb] = await Promise.all([
-        callbackResult((uaccel as unknown as Record<string, CbFn>)[name], input),
-        callbackResult((zlib as unknown as Record<string, CbFn>)[name], input),
-      ]);
-      expect(mineCb, 'callback').toEqual(nodeCb);
-    }, 15_000);
+    it.each(cases)(
+      '$name: callback and Sync results equal node',
+      async ({ input }) => {
+        const name = lower(cls);
+        const mineSync = syncResult(() =>
+          (uaccel as unknown as Record<string, SyncFn>)[`${name}Sync`](input),
+        );
+        const nodeSync = syncResult(() => (zlib as unknown as Record<string, SyncFn>)[`${name}Sync`](input));
+        expect(mineSync, 'Sync').toEqual(nodeSync);
+        const [mineCb, nodeCb] = await Promise.all([
+          callbackResult((uaccel as unknown as Record<string, CbFn>)[name], input),
+          callbackResult((zlib as unknown as Record<string, CbFn>)[name], input),
+        ]);
+        expect(mineCb, 'callback').toEqual(nodeCb);
+      },
+      15_000,
+    );
   });
 
   it('every damaged case above is really damaged: node rejects most of them', () => {
@@ -196,9 +216,15 @@ describe.each(MODES)('corrupt and truncated input ($name)', ({ sva }) => {
   });
 
   it('many corrupt streams at once all fail like node and none hangs', async () => {
-    const inputs = DECODERS.flatMap(({ cls, format }) => damaged(format).map(({ input }) => ({ cls, input })));
+    const inputs = DECODERS.flatMap(({ cls, format }) =>
+      damaged(format).map(({ input }) => ({ cls, input })),
+    );
     const [mine, node] = await Promise.all([
-      within(20_000, Promise.all(inputs.map(({ cls, input }) => streamResult(ours[cls], input, 8 * KiB))), 'all streams'),
+      within(
+        20_000,
+        Promise.all(inputs.map(({ cls, input }) => streamResult(ours[cls], input, 8 * KiB))),
+        'all streams',
+      ),
       Promise.all(inputs.map(({ cls, input }) => streamResult(theirs[cls], input, 8 * KiB))),
     ]);
     expect(mine).toEqual(node);

@@ -10,8 +10,15 @@ import * as zlib from 'zlib';
 import * as ts from 'typescript';
 import { describe, it, expect } from 'vitest';
 import {
-  checkRangesOrGetDefault, errBufferTooLarge, errOutOfRange, errZlibInitializationFailed,
-  validateFiniteNumber, validateFunction, validateNumber, validateUint32, zlibError,
+  checkRangesOrGetDefault,
+  errBufferTooLarge,
+  errOutOfRange,
+  errZlibInitializationFailed,
+  validateFiniteNumber,
+  validateFunction,
+  validateNumber,
+  validateUint32,
+  zlibError,
 } from '../src/errors';
 import { validateZlibOptions } from '../src/zlib/options';
 
@@ -81,8 +88,13 @@ function nodeOutcome(mode: number, opts: unknown): Outcome {
   stream.close();
   return {
     resolved: {
-      chunkSize: s._chunkSize, flush: s._defaultFlushFlag, finishFlush: s._finishFlushFlag,
-      maxOutputLength: s._maxOutputLength, level: s._level, strategy: s._strategy, info: Boolean(s._info),
+      chunkSize: s._chunkSize,
+      flush: s._defaultFlushFlag,
+      finishFlush: s._finishFlushFlag,
+      maxOutputLength: s._maxOutputLength,
+      level: s._level,
+      strategy: s._strategy,
+      info: Boolean(s._info),
     },
   };
 }
@@ -92,8 +104,13 @@ function ourOutcome(mode: number, opts: unknown): Outcome {
     const r = validateZlibOptions(opts, mode);
     return {
       resolved: {
-        chunkSize: r.chunkSize, flush: r.flush, finishFlush: r.finishFlush,
-        maxOutputLength: r.maxOutputLength, level: r.level, strategy: r.strategy, info: r.info,
+        chunkSize: r.chunkSize,
+        flush: r.flush,
+        finishFlush: r.finishFlush,
+        maxOutputLength: r.maxOutputLength,
+        level: r.level,
+        strategy: r.strategy,
+        info: r.info,
       },
     };
   } catch (err) {
@@ -117,16 +134,73 @@ function mismatches(cases: Array<{ label: string; make: () => unknown }>, mode: 
 }
 
 const badValues: unknown[] = [
-  'a', '', '9', NaN, Infinity, -Infinity, -0, 0, 1, 1.5, -1, -2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 16, 63, 64, 65,
-  2 ** 31, 2 ** 32, 2 ** 32 + 1, 2 ** 40, -(2 ** 40), -(2 ** 39), constants.Z_DEFAULT_CHUNK, kMaxLength,
-  kMaxLength + 1, 10n, null, undefined, true, false, {}, [], [1], Symbol('s'), () => 1, function named() {}, Object.create(null), new Number(5), 'a string that is longer than twenty-eight chars',
-  "it's", Buffer.from('dict'), new Uint16Array([1, 2]), new DataView(new ArrayBuffer(3)), new ArrayBuffer(2),
+  'a',
+  '',
+  '9',
+  NaN,
+  Infinity,
+  -Infinity,
+  -0,
+  0,
+  1,
+  1.5,
+  -1,
+  -2,
+  3,
+  4,
+  5,
+  6,
+  7,
+  8,
+  9,
+  10,
+  15,
+  16,
+  63,
+  64,
+  65,
+  2 ** 31,
+  2 ** 32,
+  2 ** 32 + 1,
+  2 ** 40,
+  -(2 ** 40),
+  -(2 ** 39),
+  constants.Z_DEFAULT_CHUNK,
+  kMaxLength,
+  kMaxLength + 1,
+  10n,
+  null,
+  undefined,
+  true,
+  false,
+  {},
+  [],
+  [1],
+  Symbol('s'),
+  () => 1,
+  function named() {},
+  Object.create(null),
+  new Number(5),
+  'a string that is longer than twenty-eight chars',
+  "it's",
+  Buffer.from('dict'),
+  new Uint16Array([1, 2]),
+  new DataView(new ArrayBuffer(3)),
+  new ArrayBuffer(2),
   new SharedArrayBuffer(2),
 ];
 const isHugeValidSize = (v: unknown) => typeof v === 'number' && v > 2 ** 24 && v <= kMaxLength;
 const optionKeys = [
-  'windowBits', 'level', 'memLevel', 'strategy', 'dictionary', 'chunkSize', 'flush', 'finishFlush',
-  'maxOutputLength', 'info',
+  'windowBits',
+  'level',
+  'memLevel',
+  'strategy',
+  'dictionary',
+  'chunkSize',
+  'flush',
+  'finishFlush',
+  'maxOutputLength',
+  'info',
 ];
 
 describe('validateZlibOptions matches node:zlib', () => {
@@ -143,15 +217,36 @@ describe('validateZlibOptions matches node:zlib', () => {
       }
 
       it('non-object and empty options', () => {
-        const values = [undefined, null, 0, '', false, NaN, 'abc', 42, true, [], {}, () => 1, Object.create(null)];
+        const values = [
+          undefined,
+          null,
+          0,
+          '',
+          false,
+          NaN,
+          'abc',
+          42,
+          true,
+          [],
+          {},
+          () => 1,
+          Object.create(null),
+        ];
         const cases = values.map((value) => ({ label: inspect(value), make: () => value }));
         expect(mismatches(cases, mode)).toEqual([]);
       });
 
       it('reports the same option first when several are bad', () => {
         const bad: Record<string, unknown> = {
-          windowBits: 99, level: 'x', memLevel: 0, strategy: 5, dictionary: 'str',
-          chunkSize: 1, flush: -1, finishFlush: Infinity, maxOutputLength: 0,
+          windowBits: 99,
+          level: 'x',
+          memLevel: 0,
+          strategy: 5,
+          dictionary: 'str',
+          chunkSize: 1,
+          flush: -1,
+          finishFlush: Infinity,
+          maxOutputLength: 0,
         };
         const keys = Object.keys(bad);
         const cases = [{ label: 'all', make: () => ({ ...bad }) }];
@@ -256,7 +351,9 @@ function shapesFromPlainNode(): Array<{ node: Shape; ours: Shape }> {
     process.stdout.write(JSON.stringify(pairs));
   `;
   const child = spawnSync(process.execPath, ['--expose-internals', '-'], {
-    input: script, encoding: 'utf8', maxBuffer: 32 * 1024 * 1024,
+    input: script,
+    encoding: 'utf8',
+    maxBuffer: 32 * 1024 * 1024,
   });
   if (child.status !== 0) throw child.error ?? new Error(child.stderr);
   return JSON.parse(child.stdout) as Array<{ node: Shape; ours: Shape }>;
@@ -273,7 +370,9 @@ describe('error factories match node', () => {
 
   it('errBufferTooLarge matches what node:zlib throws', () => {
     const input = zlib.deflateSync(Buffer.alloc(100));
-    expect(shapeOf(errBufferTooLarge(10))).toEqual(thrown(() => zlib.inflateSync(input, { maxOutputLength: 10 })));
+    expect(shapeOf(errBufferTooLarge(10))).toEqual(
+      thrown(() => zlib.inflateSync(input, { maxOutputLength: 10 })),
+    );
   });
 
   it('errZlibInitializationFailed matches what node:zlib throws', () => {
@@ -287,14 +386,20 @@ describe('error factories match node', () => {
   it('zlibError matches the errors node:zlib streams fail with', () => {
     for (const input of [Buffer.from('x'), Buffer.from('garbage that is not gzip')]) {
       const node = thrown(() => zlib.gunzipSync(input)) as Shape;
-      expect(shapeOf(zlibError(node.message as string, node.errno as number, node.code as string))).toEqual(node);
+      expect(shapeOf(zlibError(node.message as string, node.errno as number, node.code as string))).toEqual(
+        node,
+      );
     }
   });
 
   it('prints like node in util.inspect, apart from the frames', () => {
-    const firstLines = (e: unknown) => inspect(e).split('\n').filter((l) => !l.trimStart().startsWith('at '));
-    expect(firstLines(errOutOfRange('options.level', '>= -1 and <= 9', 10)))
-      .toEqual(firstLines(caught(() => zlib.createGzip({ level: 10 }))));
+    const firstLines = (e: unknown) =>
+      inspect(e)
+        .split('\n')
+        .filter((l) => !l.trimStart().startsWith('at '));
+    expect(firstLines(errOutOfRange('options.level', '>= -1 and <= 9', 10))).toEqual(
+      firstLines(caught(() => zlib.createGzip({ level: 10 }))),
+    );
   });
 });
 
@@ -320,11 +425,13 @@ describe('validators', () => {
   it('throw what node:zlib throws for the same misuse', () => {
     // params(), the callback APIs and crc32() validate through these same helpers.
     const deflate = zlib.createDeflate();
-    expect(thrown(() => checkRangesOrGetDefault(42, 'level', constants.Z_MIN_LEVEL, constants.Z_MAX_LEVEL)))
-      .toEqual(thrown(() => deflate.params(42, 0, () => {})));
+    expect(
+      thrown(() => checkRangesOrGetDefault(42, 'level', constants.Z_MIN_LEVEL, constants.Z_MAX_LEVEL)),
+    ).toEqual(thrown(() => deflate.params(42, 0, () => {})));
     deflate.close();
-    expect(thrown(() => validateFunction('nope', 'callback')))
-      .toEqual(thrown(() => zlib.gzip('x', {}, 'nope' as never)));
+    expect(thrown(() => validateFunction('nope', 'callback'))).toEqual(
+      thrown(() => zlib.gzip('x', {}, 'nope' as never)),
+    );
     expect(thrown(() => validateUint32(-1, 'value'))).toEqual(thrown(() => zlib.crc32('x', -1)));
     expect(thrown(() => validateUint32(1.5, 'value'))).toEqual(thrown(() => zlib.crc32('x', 1.5)));
   });

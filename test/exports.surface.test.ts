@@ -31,11 +31,13 @@ describe('export surface against node:zlib', () => {
     const ours = ourShapes[name];
     expect(ours, `missing export ${name}`).toBeDefined();
     expect(typeof ours.value).toBe(typeof theirs.value);
-    expect({ enumerable: ours.enumerable, writable: ours.writable, configurable: ours.configurable }).toEqual({
-      enumerable: theirs.enumerable,
-      writable: theirs.writable,
-      configurable: theirs.configurable,
-    });
+    expect({ enumerable: ours.enumerable, writable: ours.writable, configurable: ours.configurable }).toEqual(
+      {
+        enumerable: theirs.enumerable,
+        writable: theirs.writable,
+        configurable: theirs.configurable,
+      },
+    );
     if (typeof theirs.value === 'number') expect(ours.value).toBe(theirs.value);
   });
 

@@ -107,7 +107,10 @@ const PARAMS_SEVERAL: Op[] = [
 ];
 
 async function both(cls: ClassName, ops: Op[], opts?: zlib.ZlibOptions) {
-  const [mine, node] = await Promise.all([runScript(ours[cls], ops, opts), runScript(theirs[cls], ops, opts)]);
+  const [mine, node] = await Promise.all([
+    runScript(ours[cls], ops, opts),
+    runScript(theirs[cls], ops, opts),
+  ]);
   expect(mine.snapshots.length, 'callbacks fired').toBe(node.snapshots.length);
   mine.snapshots.forEach((snap, i) => expectSameBytes(snap, node.snapshots[i], `output at callback ${i}`));
   expectSameBytes(mine.output, node.output, 'final output');
@@ -134,7 +137,11 @@ describe.each(MODES)('flush ($name)', ({ sva }) => {
       ]);
       expect(run.snapshots).toHaveLength(2);
       expectSameBytes(decodePrefix(cls, run.snapshots[0]), A, 'decoded at first flush');
-      expectSameBytes(decodePrefix(cls, run.snapshots[1]), Buffer.concat([A, B, Cc]), 'decoded at second flush');
+      expectSameBytes(
+        decodePrefix(cls, run.snapshots[1]),
+        Buffer.concat([A, B, Cc]),
+        'decoded at second flush',
+      );
     });
 
     it.each([
@@ -144,7 +151,13 @@ describe.each(MODES)('flush ($name)', ({ sva }) => {
       ['Z_FULL_FLUSH', C.Z_FULL_FLUSH],
       ['Z_BLOCK', C.Z_BLOCK],
     ])('flush(%s) between writes: output at the callback and at the end equal node', async (_name, kind) => {
-      await both(cls, [{ write: A }, { flush: kind }, { write: B }, { flush: kind, wait: true }, { write: Cc }]);
+      await both(cls, [
+        { write: A },
+        { flush: kind },
+        { write: B },
+        { flush: kind, wait: true },
+        { write: Cc },
+      ]);
     });
 
     it('many flushes of every kind interleaved with small writes equal node', async () => {
@@ -183,7 +196,12 @@ describe.each(MODES)('flush ($name)', ({ sva }) => {
     // sync flush. Gzip gets one test below so that difference reads as one.
     if (cls !== 'Gzip') {
       it.each(PARAMS)('params(%i, %i, cb) mid-stream equals node doing the same', async (level, strategy) => {
-        const run = await both(cls, [{ write: A }, { params: [level, strategy], wait: true }, { write: B }, { write: Cc }]);
+        const run = await both(cls, [
+          { write: A },
+          { params: [level, strategy], wait: true },
+          { write: B },
+          { write: Cc },
+        ]);
         expect(run.snapshots).toHaveLength(1);
         expectSameBytes(decodePrefix(cls, run.snapshots[0]), A, 'decoded at params callback');
         expectSameBytes(decodePrefix(cls, run.output), Buffer.concat([A, B, Cc]), 'decoded');
@@ -191,9 +209,13 @@ describe.each(MODES)('flush ($name)', ({ sva }) => {
 
       it('params() with the current level and strategy changes nothing', async () => {
         await both(cls, [{ write: A }, { params: [-1, C.Z_DEFAULT_STRATEGY], wait: true }, { write: B }]);
-        await both(cls, [{ write: A }, { params: [3, 0], wait: true }, { params: [3, 0], wait: true }, { write: B }], {
-          level: 5,
-        });
+        await both(
+          cls,
+          [{ write: A }, { params: [3, 0], wait: true }, { params: [3, 0], wait: true }, { write: B }],
+          {
+            level: 5,
+          },
+        );
       });
 
       it('params() several times, each awaited, equals node', async () => {
@@ -202,7 +224,11 @@ describe.each(MODES)('flush ($name)', ({ sva }) => {
     } else {
       it('Gzip params() mid-stream equals node (which only sync-flushes a gzip stream)', async () => {
         for (const [level, strategy] of PARAMS) {
-          const run = await both(cls, [{ write: A }, { params: [level, strategy], wait: true }, { write: B }]);
+          const run = await both(cls, [
+            { write: A },
+            { params: [level, strategy], wait: true },
+            { write: B },
+          ]);
           expectSameBytes(decodePrefix(cls, run.output), Buffer.concat([A, B]), 'decoded');
         }
         await both(cls, PARAMS_SEVERAL);
@@ -239,7 +265,11 @@ describe.each(MODES)('flush ($name)', ({ sva }) => {
     const original = Buffer.concat([A, B, Cc]);
     const format = FORMAT_OF[cls];
     const packed =
-      format === 'Gzip' ? zlib.gzipSync(original) : format === 'Deflate' ? zlib.deflateSync(original) : zlib.deflateRawSync(original);
+      format === 'Gzip'
+        ? zlib.gzipSync(original)
+        : format === 'Deflate'
+          ? zlib.deflateSync(original)
+          : zlib.deflateRawSync(original);
 
     it('flush(Z_SYNC_FLUSH) mid-input emits what can be decoded so far, like node', async () => {
       const third = Math.floor(packed.length / 3);
@@ -268,7 +298,12 @@ describe.each(MODES)('flush ($name)', ({ sva }) => {
     );
 
     it('reset() after a complete input lets the stream decode the same input again, like node', async () => {
-      await both(cls, [{ write: packed }, { flush: C.Z_SYNC_FLUSH, wait: true }, { reset: true }, { write: packed }]);
+      await both(cls, [
+        { write: packed },
+        { flush: C.Z_SYNC_FLUSH, wait: true },
+        { reset: true },
+        { write: packed },
+      ]);
     });
   });
 

@@ -41,7 +41,11 @@ function syncOf(lib: typeof zlib | typeof uaccel, cls: ClassName): OneShot {
   return (lib as unknown as Record<string, OneShot>)[`${lower(cls)}Sync`];
 }
 function asyncOf(lib: typeof zlib | typeof uaccel, cls: ClassName) {
-  return promisify((lib as unknown as Record<string, (b: zlib.InputType, cb: (e: Error | null, r: Buffer) => void) => void>)[lower(cls)]);
+  return promisify(
+    (lib as unknown as Record<string, (b: zlib.InputType, cb: (e: Error | null, r: Buffer) => void) => void>)[
+      lower(cls)
+    ],
+  );
 }
 
 type Result = { ok: true; sha: string; length: number } | { ok: false; error: Record<string, unknown> };
@@ -65,10 +69,16 @@ async function asyncResult(p: Promise<Buffer>): Promise<Result> {
 /** Stream (several write patterns), callback and Sync results must all equal node's. */
 async function expectLikeNode(cls: ClassName, input: Buffer, writePatterns: Array<number | number[]>) {
   for (const writes of writePatterns) {
-    const [mine, node] = await Promise.all([outcome(ours[cls], input, writes), outcome(theirs[cls], input, writes)]);
+    const [mine, node] = await Promise.all([
+      outcome(ours[cls], input, writes),
+      outcome(theirs[cls], input, writes),
+    ]);
     expect(mine, `stream, writes of ${JSON.stringify(writes)}`).toEqual(node);
   }
-  expect(syncResult(() => syncOf(uaccel, cls)(input)), 'Sync').toEqual(syncResult(() => syncOf(zlib, cls)(input)));
+  expect(
+    syncResult(() => syncOf(uaccel, cls)(input)),
+    'Sync',
+  ).toEqual(syncResult(() => syncOf(zlib, cls)(input)));
   const [mine, node] = await Promise.all([
     asyncResult(asyncOf(uaccel, cls)(input)),
     asyncResult(asyncOf(zlib, cls)(input)),
@@ -97,7 +107,10 @@ describe.each(MODES)('gzip members and empty input ($name)', ({ sva }) => {
     });
 
     it.each([1, 7, 512, 70 * KiB])('accepts %i trailing zero bytes after the last member', async (n) => {
-      const r = await expectLikeNode(cls, Buffer.concat([MEMBERS, Buffer.alloc(n)]), [MEMBERS.length + n, 4 * KiB]);
+      const r = await expectLikeNode(cls, Buffer.concat([MEMBERS, Buffer.alloc(n)]), [
+        MEMBERS.length + n,
+        4 * KiB,
+      ]);
       expect(r).toMatchObject({ ok: true, sha: digest(EXPECTED) });
     });
 
@@ -108,7 +121,11 @@ describe.each(MODES)('gzip members and empty input ($name)', ({ sva }) => {
       ['a truncated member', zlib.gzipSync(Cc).subarray(0, 30)],
       ['zeros then garbage', Buffer.concat([Buffer.alloc(4), Buffer.from('garbage')])],
     ])('trailing %s: same result as node', async (_name, tail) => {
-      await expectLikeNode(cls, Buffer.concat([ONE, tail]), [ONE.length + tail.length, [ONE.length, tail.length], 999]);
+      await expectLikeNode(cls, Buffer.concat([ONE, tail]), [
+        ONE.length + tail.length,
+        [ONE.length, tail.length],
+        999,
+      ]);
     });
   });
 
@@ -147,7 +164,9 @@ describe.each(MODES)('gzip members and empty input ($name)', ({ sva }) => {
         const out: Buffer[] = [];
         try {
           await new Promise<void>((resolve, reject) => {
-            s.on('data', (c: Buffer) => out.push(c)).on('end', resolve).on('error', reject);
+            s.on('data', (c: Buffer) => out.push(c))
+              .on('end', resolve)
+              .on('error', reject);
             s.write(Buffer.alloc(0));
             s.write('');
             s.end();

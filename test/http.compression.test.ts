@@ -30,7 +30,9 @@ beforeAll(async () => {
     app.get('/small', (_req, res) => res.type('text/plain').send('tiny'));
     app.get('/png', (_req, res) => res.type('image/png').send(BODY));
     app.get('/etag', (_req, res) => res.type('text/plain').set('ETag', '"v1"').send(BODY));
-    app.get('/no-transform', (_req, res) => res.type('text/plain').set('Cache-Control', 'no-transform').send(BODY));
+    app.get('/no-transform', (_req, res) =>
+      res.type('text/plain').set('Cache-Control', 'no-transform').send(BODY),
+    );
     app.get('/encoded', (_req, res) => res.type('text/plain').set('Content-Encoding', 'x-custom').send(BODY));
     app.get('/empty', (_req, res) => res.status(204).end());
     app.get('/not-modified', (_req, res) => res.status(304).type('text/plain').end());
@@ -145,7 +147,10 @@ describe('responses left alone', () => {
     expect(r.body.length).toBe(0);
   });
 
-  for (const [status, path] of [[204, '/empty'], [304, '/not-modified']] as const) {
+  for (const [status, path] of [
+    [204, '/empty'],
+    [304, '/not-modified'],
+  ] as const) {
     it(`${status}: no encoding`, async () => {
       const r = await raw(`${server.url}${path}`, { 'Accept-Encoding': 'gzip' });
       expect(r.status).toBe(status);
@@ -175,7 +180,15 @@ describe('real clients', () => {
       const bodyFile = join(dir, 'body');
       // Async: the server answering is in this very process.
       const out = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
-        const args = ['-sS', '--compressed', '-o', bodyFile, '-w', '%header{content-encoding}', `${server.url}/text`];
+        const args = [
+          '-sS',
+          '--compressed',
+          '-o',
+          bodyFile,
+          '-w',
+          '%header{content-encoding}',
+          `${server.url}/text`,
+        ];
         const child = spawn('curl', args, { stdio: ['ignore', 'pipe', 'inherit'] });
         let stdout = '';
         child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -202,7 +215,9 @@ describe('streaming', () => {
           req.destroy();
         });
       });
-      req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(err)));
+      req.on('error', (err) =>
+        (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(err),
+      );
       req.end();
     });
     expect(first).toBe('data: first\n\n');
@@ -255,7 +270,13 @@ describe('options', () => {
   });
 
   it('memLevel, strategy, windowBits and chunkSize reach the compressor', async () => {
-    const zopts = { level: 9, memLevel: 5, strategy: zlib.constants.Z_FILTERED, windowBits: 12, chunkSize: 4096 };
+    const zopts = {
+      level: 9,
+      memLevel: 5,
+      strategy: zlib.constants.Z_FILTERED,
+      windowBits: 12,
+      chunkSize: 4096,
+    };
     const s = await serve((app) => {
       app.use(compression(zopts));
       app.get('/', (_req, res) => res.type('text/plain').send(BODY));
@@ -271,8 +292,12 @@ describe('options', () => {
   });
 
   it('bad options throw node-shaped errors at construction', () => {
-    expect(() => compression({ filter: 'yes' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
-    expect(() => compression({ threshold: 'lots' })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => compression({ filter: 'yes' as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
+    expect(() => compression({ threshold: 'lots' })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+    );
     expect(() => compression({ level: 42 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
   });
 });

@@ -89,7 +89,10 @@ function shapes(r: CycleResult): Record<string, string[]> {
 }
 
 /** Collects exceptions that escape to the process while `run` executes (and `settleMs` after). */
-async function catchUncaught<T>(run: () => Promise<T>, settleMs = 50): Promise<{ value?: T; error?: unknown; uncaught: string[] }> {
+async function catchUncaught<T>(
+  run: () => Promise<T>,
+  settleMs = 50,
+): Promise<{ value?: T; error?: unknown; uncaught: string[] }> {
   const uncaught: string[] = [];
   const onUncaught = (err: Error): void => {
     uncaught.push(String(err?.message ?? err));
@@ -199,67 +202,70 @@ describe.each(MODES)('destroy in the same tick as write (minimal cases, $name)',
 });
 
 describe.each(MODES)('destroy mid-flight ($name)', ({ sva }) => {
-  it.each(KINDS)(`%s: ${STREAMS} streams written 64 KiB and torn down mid-flight behave as node's`, async (kind) => {
-    // A fresh queue per case (configure() retires the open one), so one
-    // case's damage cannot leak into the next.
-    uaccel.configure({ sva });
-    // A throw from inside the queue (e.g. from its nextTick submit) would
-    // otherwise only surface as a vitest "unhandled error": catch and assert,
-    // and stop waiting for a cycle such a throw has already broken.
-    const uncaught: string[] = [];
-    const abort = (): string | null => (uncaught.length > 0 ? `uncaught: ${uncaught[0]}` : null);
-    const onUncaught = (err: Error): void => {
-      uncaught.push(String(err?.message ?? err));
-    };
-    process.on('uncaughtException', onUncaught);
-    let mine: CycleResult;
-    let node: CycleResult;
-    try {
-      mine = await runCycle({
-        create: () => ours[kind](),
-        count: STREAMS,
-        input: () => INPUT[kind],
-        idle: uaccelIdle,
-        abort,
-      });
-      node = await runCycle({
-        create: () => theirs[kind](),
-        count: STREAMS,
-        input: () => INPUT[kind],
-        // node:zlib calls back every write, destroyed or not, once its thread-pool job is done.
-        idle: (st) => st.writeCallbacks === st.count,
-      });
-    } finally {
-      process.off('uncaughtException', onUncaught);
-    }
+  it.each(KINDS)(
+    `%s: ${STREAMS} streams written 64 KiB and torn down mid-flight behave as node's`,
+    async (kind) => {
+      // A fresh queue per case (configure() retires the open one), so one
+      // case's damage cannot leak into the next.
+      uaccel.configure({ sva });
+      // A throw from inside the queue (e.g. from its nextTick submit) would
+      // otherwise only surface as a vitest "unhandled error": catch and assert,
+      // and stop waiting for a cycle such a throw has already broken.
+      const uncaught: string[] = [];
+      const abort = (): string | null => (uncaught.length > 0 ? `uncaught: ${uncaught[0]}` : null);
+      const onUncaught = (err: Error): void => {
+        uncaught.push(String(err?.message ?? err));
+      };
+      process.on('uncaughtException', onUncaught);
+      let mine: CycleResult;
+      let node: CycleResult;
+      try {
+        mine = await runCycle({
+          create: () => ours[kind](),
+          count: STREAMS,
+          input: () => INPUT[kind],
+          idle: uaccelIdle,
+          abort,
+        });
+        node = await runCycle({
+          create: () => theirs[kind](),
+          count: STREAMS,
+          input: () => INPUT[kind],
+          // node:zlib calls back every write, destroyed or not, once its thread-pool job is done.
+          idle: (st) => st.writeCallbacks === st.count,
+        });
+      } finally {
+        process.off('uncaughtException', onUncaught);
+      }
 
-    expect(tally(uncaught), 'exceptions thrown out of uaccel while streams were torn down').toEqual({});
-    expect(node.stuck).toBeNull();
-    expect(mine.stuck).toBeNull();
-    // Every stream closed, every close(cb) callback ran.
-    expect(mine.closes).toBe(STREAMS);
-    expect(mine.expectedCloseCallbacks).toBe(closeCallbacksFor(STREAMS));
-    expect(mine.closeCallbacks).toBe(mine.expectedCloseCallbacks);
-    // Same events, callbacks and order after the teardown as node, variant by variant.
-    expect(shapes(mine)).toEqual(shapes(node));
-    // Nothing left in flight, on either side of the ring.
-    const q = openQueue();
-    expect(q).not.toBeNull();
-    expect(q!.busy).toBe(false);
-    expect(q!.info().inflight).toBe(0);
-    const info = uaccel.info();
-    expect(info.open).toBe(true);
-    expect(info.sva).toBe(sva);
+      expect(tally(uncaught), 'exceptions thrown out of uaccel while streams were torn down').toEqual({});
+      expect(node.stuck).toBeNull();
+      expect(mine.stuck).toBeNull();
+      // Every stream closed, every close(cb) callback ran.
+      expect(mine.closes).toBe(STREAMS);
+      expect(mine.expectedCloseCallbacks).toBe(closeCallbacksFor(STREAMS));
+      expect(mine.closeCallbacks).toBe(mine.expectedCloseCallbacks);
+      // Same events, callbacks and order after the teardown as node, variant by variant.
+      expect(shapes(mine)).toEqual(shapes(node));
+      // Nothing left in flight, on either side of the ring.
+      const q = openQueue();
+      expect(q).not.toBeNull();
+      expect(q!.busy).toBe(false);
+      expect(q!.info().inflight).toBe(0);
+      const info = uaccel.info();
+      expect(info.open).toBe(true);
+      expect(info.sva).toBe(sva);
 
-    // And the same queue still serves new streams.
-    const input = text(200 * KiB, 103);
-    const out = await within(
-      10_000,
-      new Promise<Buffer>((res, rej) => uaccel.gzip(input, (e, r) => (e ? rej(e) : res(r)))),
-      'a gzip() after the teardown cycle',
-    );
-    expect(zlib.gunzipSync(out).equals(input)).toBe(true);
-  });
+      // And the same queue still serves new streams.
+      const input = text(200 * KiB, 103);
+      const out = await within(
+        10_000,
+        new Promise<Buffer>((res, rej) => uaccel.gzip(input, (e, r) => (e ? rej(e) : res(r)))),
+        'a gzip() after the teardown cycle',
+      );
+      expect(zlib.gunzipSync(out).equals(input)).toBe(true);
+    },
+  );
 });
 
 const memoryScript = (cycles: number) => `

@@ -31,7 +31,10 @@ const script = `(async () => {
 describe('collected streams free their contexts', () => {
   for (const mode of MODES) {
     it(`abandoned streams are closed by GC (${mode.name})`, async () => {
-      const r = await runScript(script, { nodeArgs: ['--expose-gc'], env: { UACCEL_SVA: mode.sva ? '1' : '0' } });
+      const r = await runScript(script, {
+        nodeArgs: ['--expose-gc'],
+        env: { UACCEL_SVA: mode.sva ? '1' : '0' },
+      });
       expect(r.status, describeExit(r)).toBe(0);
       const report = lastJson<{ before: number; after: number; kept: string }>(r);
       expect(report.before).toBe(DROPPED + 1);

@@ -127,7 +127,9 @@ async function mainRoundTrip(): Promise<void> {
   gz.end(input);
   const compressed = await out;
   expect(zlib.gunzipSync(compressed).equals(input)).toBe(true);
-  const back = await new Promise<Buffer>((res, rej) => uaccel.gunzip(compressed, (e, r) => (e ? rej(e) : res(r))));
+  const back = await new Promise<Buffer>((res, rej) =>
+    uaccel.gunzip(compressed, (e, r) => (e ? rej(e) : res(r))),
+  );
   expect(back.equals(input)).toBe(true);
   expect(openQueue()!.info().inflight).toBe(0);
 }
@@ -138,7 +140,12 @@ describe.each(MODES)('worker_threads ($name)', ({ sva }) => {
   useMode(sva);
 
   it('a worker compresses through its own queue; the result matches node', async () => {
-    const r = await runTask<{ oneShot: Uint8Array; streamed: Uint8Array; info: WorkerInfo; inflight: number }>({
+    const r = await runTask<{
+      oneShot: Uint8Array;
+      streamed: Uint8Array;
+      info: WorkerInfo;
+      inflight: number;
+    }>({
       task: 'compress',
       sva,
       data: INPUT,

@@ -55,7 +55,11 @@ interface Result {
   ms: number;
 }
 
-function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number }): Promise<Result> {
+function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number },
+): Promise<Result> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
     const child = spawn(cmd, args, {
@@ -97,7 +101,12 @@ function commandExists(cmd: string): boolean {
 
 // Compiles (and runs) a tiny program with the given flags: '' when that
 // works, otherwise why not.
-function probe(compiler: string | null, flags: string[], source: string, runArgs: string[] | null = []): string {
+function probe(
+  compiler: string | null,
+  flags: string[],
+  source: string,
+  runArgs: string[] | null = [],
+): string {
   if (!linux) return `not Linux (${process.platform})`;
   if (compiler === null || !commandExists(compiler)) return `${compiler ?? 'compiler'} not found`;
   const dir = join(work, 'probe');
@@ -125,23 +134,27 @@ function findClang(): string | null {
   return null;
 }
 
-const ZLIB_PROBE = '#include <zlib.h>\nint main() { return zlibVersion()[0] == \'1\' ? 0 : 1; }\n';
+const ZLIB_PROBE = "#include <zlib.h>\nint main() { return zlibVersion()[0] == '1' ? 0 : 1; }\n";
 const THREAD_PROBE =
   '#include <thread>\nint main() { int x = 0; std::thread t([&] { x = 1; }); t.join(); return x == 1 ? 0 : 1; }\n';
 const FUZZ_PROBE =
   'extern "C" int LLVMFuzzerTestOneInput(const unsigned char*, unsigned long) { return 0; }\n';
 
-const zlibMissing = probe('g++', ['-lz'], ZLIB_PROBE).replace(/does not build.*/, 'cannot build against zlib (zlib1g-dev)');
+const zlibMissing = probe('g++', ['-lz'], ZLIB_PROBE).replace(
+  /does not build.*/,
+  'cannot build against zlib (zlib1g-dev)',
+);
 const tsanMissing = zlibMissing || probe('g++', ['-fsanitize=thread', '-pthread'], THREAD_PROBE);
-const asanMissing =
-  zlibMissing || probe('g++', ['-fsanitize=address,undefined', '-pthread'], THREAD_PROBE);
+const asanMissing = zlibMissing || probe('g++', ['-fsanitize=address,undefined', '-pthread'], THREAD_PROBE);
 const clang = findClang();
 const fuzzerMissing =
   zlibMissing ||
   (clang === null
     ? 'clang++ not found (apt-get install clang libclang-rt-14-dev)'
     : probe(clang, ['-fsanitize=fuzzer,address,undefined'], FUZZ_PROBE, ['-runs=1']));
-const libasan = linux ? spawnSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).stdout?.trim() ?? '' : '';
+const libasan = linux
+  ? (spawnSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).stdout?.trim() ?? '')
+  : '';
 const addonMissing = !linux
   ? `not Linux (${process.platform})`
   : !libasan.startsWith('/') || !existsSync(libasan)
@@ -179,16 +192,25 @@ const builds = new Map<string, Promise<Result>>();
 function build(name: string, compiler: string, flags: string[], main: string): Promise<Result> {
   let p = builds.get(name);
   if (!p) {
-    p = run(compiler, [...common, ...flags, join(testDir, main), ...core, ...coreLibs, '-lz', '-o', join(work, name)], {
-      timeoutMs: 180_000,
-    });
+    p = run(
+      compiler,
+      [...common, ...flags, join(testDir, main), ...core, ...coreLibs, '-lz', '-o', join(work, name)],
+      {
+        timeoutMs: 180_000,
+      },
+    );
     builds.set(name, p);
   }
   return p;
 }
 const ringBuild = () => build('ring_stress', 'g++', ['-fsanitize=thread'], 'ring_stress.cc');
 const fuzzBuild = () =>
-  build('device_fuzz', 'g++', ['-fsanitize=address,undefined', '-fno-sanitize-recover=all'], 'device_fuzz.cc');
+  build(
+    'device_fuzz',
+    'g++',
+    ['-fsanitize=address,undefined', '-fno-sanitize-recover=all'],
+    'device_fuzz.cc',
+  );
 const libFuzzerBuild = () =>
   build(
     'device_fuzz_libfuzzer',
@@ -241,7 +263,9 @@ describe.skipIf(!linux)('native core under sanitizers', () => {
       );
       expectClean(`device_fuzz -s ${fuzzSeed}`, r);
       expect(r.stdout).toMatch(/inputs \(\d+ bytes\) passed/);
-      console.log(`[sanitizers] device_fuzz (ASan+UBSan): build ${buildMs} ms, run ${r.ms} ms\n${r.stdout.trim()}`);
+      console.log(
+        `[sanitizers] device_fuzz (ASan+UBSan): build ${buildMs} ms, run ${r.ms} ms\n${r.stdout.trim()}`,
+      );
     },
     240_000,
   );

@@ -85,18 +85,27 @@ describe.each(MODES)('one-shots ($name)', ({ sva }) => {
   describe.each(METHODS)('%s', (m) => {
     const input = INPUT[m];
 
-    it.each(asInputs(input))('%s input: callback, Sync and promisified results equal node', async (_kind, view) => {
-      const expected = syncOf(zlib, m)(view) as Buffer;
-      expectSameBytes(syncOf(uaccel, m)(view) as Buffer, expected, 'Sync');
-      expectSameBytes(await call(uaccel, m, view), expected, 'callback');
-      const promised = promisify(asyncOf(uaccel, m) as (i: unknown, cb: Cb) => void) as (i: unknown) => Promise<Buffer>;
-      expectSameBytes(await promised(view), expected, 'promisified');
-    });
+    it.each(asInputs(input))(
+      '%s input: callback, Sync and promisified results equal node',
+      async (_kind, view) => {
+        const expected = syncOf(zlib, m)(view) as Buffer;
+        expectSameBytes(syncOf(uaccel, m)(view) as Buffer, expected, 'Sync');
+        expectSameBytes(await call(uaccel, m, view), expected, 'callback');
+        const promised = promisify(asyncOf(uaccel, m) as (i: unknown, cb: Cb) => void) as (
+          i: unknown,
+        ) => Promise<Buffer>;
+        expectSameBytes(await promised(view), expected, 'promisified');
+      },
+    );
 
     if (COMPRESSING[m]) {
-      it('string input (and options) give node\'s bytes', async () => {
+      it("string input (and options) give node's bytes", async () => {
         const s = text(12 * KiB, 104).toString('latin1') + ' ünïcödé ✓ 𝄞';
-        for (const opts of [undefined, { level: 1 }, { level: 9, strategy: zlib.constants.Z_RLE, windowBits: 10 }]) {
+        for (const opts of [
+          undefined,
+          { level: 1 },
+          { level: 9, strategy: zlib.constants.Z_RLE, windowBits: 10 },
+        ]) {
           const expected = syncOf(zlib, m)(s, opts) as Buffer;
           expectSameBytes(syncOf(uaccel, m)(s, opts) as Buffer, expected, `Sync ${JSON.stringify(opts)}`);
           expectSameBytes(await call(uaccel, m, s, opts), expected, `callback ${JSON.stringify(opts)}`);
@@ -105,34 +114,49 @@ describe.each(MODES)('one-shots ($name)', ({ sva }) => {
     }
 
     it('info: true returns { buffer, engine } like node', async () => {
-      const mineSync = syncOf(uaccel, m)(input, { info: true }) as { buffer: Buffer; engine: zlib.Zlib & { bytesWritten: number } };
-      const nodeSync = syncOf(zlib, m)(input, { info: true }) as { buffer: Buffer; engine: zlib.Zlib & { bytesWritten: number } };
+      const mineSync = syncOf(uaccel, m)(input, { info: true }) as {
+        buffer: Buffer;
+        engine: zlib.Zlib & { bytesWritten: number };
+      };
+      const nodeSync = syncOf(zlib, m)(input, { info: true }) as {
+        buffer: Buffer;
+        engine: zlib.Zlib & { bytesWritten: number };
+      };
       expect(Object.keys(mineSync).sort()).toEqual(Object.keys(nodeSync).sort());
       expectSameBytes(mineSync.buffer, nodeSync.buffer, 'Sync buffer');
       expect(mineSync.engine.bytesWritten).toBe(nodeSync.engine.bytesWritten);
       const cls = (m.charAt(0).toUpperCase() + m.slice(1)) as 'Gzip';
       expect(mineSync.engine).toBeInstanceOf(uaccel[cls]);
 
-      const mine = (await call(uaccel, m, input, { info: true })) as unknown as { buffer: Buffer; engine: unknown };
-      const node = (await call(zlib, m, input, { info: true })) as unknown as { buffer: Buffer; engine: unknown };
+      const mine = (await call(uaccel, m, input, { info: true })) as unknown as {
+        buffer: Buffer;
+        engine: unknown;
+      };
+      const node = (await call(zlib, m, input, { info: true })) as unknown as {
+        buffer: Buffer;
+        engine: unknown;
+      };
       expect(Object.keys(mine).sort()).toEqual(Object.keys(node).sort());
       expectSameBytes(mine.buffer, node.buffer, 'callback buffer');
       expect(mine.engine).toBeInstanceOf(uaccel[cls]);
     });
 
-    it.each([1, 100, 20 * KiB])('maxOutputLength %i: same RangeError (or result) as node, sync and async', async (max) => {
-      const opts = { maxOutputLength: max };
-      const mineSync = trySync(() => syncOf(uaccel, m)(input, opts));
-      const nodeSync = trySync(() => syncOf(zlib, m)(input, opts));
-      expect(mineSync).toEqual(nodeSync);
-      const [mine, node] = await Promise.all([
-        tryAsync(() => call(uaccel, m, input, opts)),
-        tryAsync(() => call(zlib, m, input, opts)),
-      ]);
-      expect(mine).toEqual(node);
-    });
+    it.each([1, 100, 20 * KiB])(
+      'maxOutputLength %i: same RangeError (or result) as node, sync and async',
+      async (max) => {
+        const opts = { maxOutputLength: max };
+        const mineSync = trySync(() => syncOf(uaccel, m)(input, opts));
+        const nodeSync = trySync(() => syncOf(zlib, m)(input, opts));
+        expect(mineSync).toEqual(nodeSync);
+        const [mine, node] = await Promise.all([
+          tryAsync(() => call(uaccel, m, input, opts)),
+          tryAsync(() => call(zlib, m, input, opts)),
+        ]);
+        expect(mine).toEqual(node);
+      },
+    );
 
-    it('maxOutputLength exceeded is ERR_BUFFER_TOO_LARGE (pinning node\'s answer)', async () => {
+    it("maxOutputLength exceeded is ERR_BUFFER_TOO_LARGE (pinning node's answer)", async () => {
       const opts = { maxOutputLength: 64 };
       const r = trySync(() => syncOf(uaccel, m)(input, opts));
       expect(r).toMatchObject({ ok: false, error: { ctor: 'RangeError', code: 'ERR_BUFFER_TOO_LARGE' } });
@@ -162,13 +186,17 @@ describe.each(MODES)('one-shots ($name)', ({ sva }) => {
     });
   });
 
-  it('util.promisify(uaccel.gzip) resolves to node\'s bytes and rejects with node\'s error', async () => {
+  it("util.promisify(uaccel.gzip) resolves to node's bytes and rejects with node's error", async () => {
     const gzip = promisify(uaccel.gzip);
     const gunzip = promisify(uaccel.gunzip);
     expectSameBytes(await gzip(PLAIN), zlib.gzipSync(PLAIN), 'gzip');
     // (uaccel's declared types do not offer node's promisified (buffer, options) overload.)
     const gzipWithOptions = gzip as unknown as (b: Buffer, o: zlib.ZlibOptions) => Promise<Buffer>;
-    expectSameBytes(await gzipWithOptions(PLAIN, { level: 2 }), zlib.gzipSync(PLAIN, { level: 2 }), 'gzip level 2');
+    expectSameBytes(
+      await gzipWithOptions(PLAIN, { level: 2 }),
+      zlib.gzipSync(PLAIN, { level: 2 }),
+      'gzip level 2',
+    );
     expectSameBytes(await gunzip(zlib.gzipSync(PLAIN)), PLAIN, 'gunzip');
     const bad = Buffer.from('definitely not gzip');
     const [mine, node] = await Promise.all([
@@ -194,13 +222,24 @@ describe.each(MODES)('one-shots ($name)', ({ sva }) => {
       const m = METHODS[i % METHODS.length];
       const size = [0, 1, 100, 4 * KiB, 40 * KiB, 150 * KiB][next() % 6];
       const plain = (i % 3 === 0 ? binary : text)(size, 1000 + i);
-      const input = COMPRESSING[m] ? plain : (syncOf(zlib, m === 'inflate' || m === 'unzip' ? 'deflate' : m === 'gunzip' ? 'gzip' : 'deflateRaw')(plain) as Buffer);
+      const input = COMPRESSING[m]
+        ? plain
+        : (syncOf(
+            zlib,
+            m === 'inflate' || m === 'unzip' ? 'deflate' : m === 'gunzip' ? 'gzip' : 'deflateRaw',
+          )(plain) as Buffer);
       return { m, input, expected: syncOf(zlib, m)(input) as Buffer };
     });
     const before = uaccel.info().counters;
-    const results = await within(30_000, Promise.all(jobs.map(({ m, input }) => call(uaccel, m, input))), '500 one-shots');
+    const results = await within(
+      30_000,
+      Promise.all(jobs.map(({ m, input }) => call(uaccel, m, input))),
+      '500 one-shots',
+    );
     const after = uaccel.info().counters;
-    results.forEach((r, i) => expectSameBytes(r, jobs[i].expected, `job ${i} (${jobs[i].m}, ${jobs[i].input.length} B)`));
+    results.forEach((r, i) =>
+      expectSameBytes(r, jobs[i].expected, `job ${i} (${jobs[i].m}, ${jobs[i].input.length} B)`),
+    );
     const descriptors = after.descriptors - before.descriptors;
     const batches = after.batches - before.batches;
     expect(descriptors).toBeGreaterThanOrEqual(500);

@@ -16,7 +16,11 @@ interface Member {
 /** The prototypes between an instance and Transform.prototype, nearest first. */
 function zlibLevels(instance: object): Array<Record<string, Member>> {
   const levels: Array<Record<string, Member>> = [];
-  for (let p = Object.getPrototypeOf(instance); p && p.constructor.name !== 'Transform'; p = Object.getPrototypeOf(p)) {
+  for (
+    let p = Object.getPrototypeOf(instance);
+    p && p.constructor.name !== 'Transform';
+    p = Object.getPrototypeOf(p)
+  ) {
     const members: Record<string, Member> = {};
     for (const [name, d] of Object.entries(Object.getOwnPropertyDescriptors(p))) {
       const kind = d.get || d.set ? 'accessor' : typeof d.value === 'function' ? 'method' : 'value';

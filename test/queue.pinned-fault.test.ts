@@ -58,7 +58,9 @@ class TestQueue {
     const abi = binding!.abi;
     this.staging = new Uint32Array(options.depth * abi.submitFields);
     this.completions = new Int32Array(options.depth * abi.completionFields);
-    this.native = new binding!.Queue(options, this.staging, this.completions, (count) => this.onComplete(count));
+    this.native = new binding!.Queue(options, this.staging, this.completions, (count) =>
+      this.onComplete(count),
+    );
   }
 
   private onComplete(count: number): void {
@@ -163,7 +165,14 @@ describe.skipIf(skip)('pinned queue: addresses outside the region fault like an 
   });
 
   it('a NOP with valid offsets completes with status 0', async () => {
-    const c = await q.one({ op: abi.op.NOP, flags: PINNED, srcOff: 0, srcLen: SLOT, dstOff: SLOT, dstLen: SLOT });
+    const c = await q.one({
+      op: abi.op.NOP,
+      flags: PINNED,
+      srcOff: 0,
+      srcLen: SLOT,
+      dstOff: SLOT,
+      dstLen: SLOT,
+    });
     expect(c.status).toBe(0);
     // The last byte of the region is still inside it.
     const edge = await q.one({ op: abi.op.NOP, flags: PINNED, srcOff: REGION - 1, srcLen: 1 });

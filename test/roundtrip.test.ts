@@ -35,7 +35,12 @@ const SMALL = Buffer.concat([text(40 * KiB, 21), runs(8 * KiB, 22), binary(2 * K
 const WRITE = 16 * KiB;
 
 /** Compress with both libraries under the same options and write pattern. */
-async function compressBoth(cls: ClassName, data: Uint8Array, opts: zlib.ZlibOptions = {}, writeSize = WRITE) {
+async function compressBoth(
+  cls: ClassName,
+  data: Uint8Array,
+  opts: zlib.ZlibOptions = {},
+  writeSize = WRITE,
+) {
   const [mine, node] = await Promise.all([
     pipeThrough(ours[cls], data, writeSize, { ...opts }),
     pipeThrough(theirs[cls], data, writeSize, { ...opts }),
@@ -122,16 +127,21 @@ describe.each(MODES)('round trips ($name)', ({ sva }) => {
     it.each([1, 9])('memLevel %i', (memLevel) => checkOptions({ memLevel }));
 
     const windows = cls === 'Gzip' ? [9, 10, 11, 12, 13, 14, 15] : [8, 9, 10, 11, 12, 13, 14, 15];
-    it.each(windows)('windowBits %i: bytes equal node, and decoding at that window matches node', async (windowBits) => {
-      await checkOptions({ windowBits });
-      // Decompressing with the same windowBits: same output or the same error as node.
-      const packed = zlib[`${cls.charAt(0).toLowerCase()}${cls.slice(1)}Sync` as 'deflateSync'](SMALL, { windowBits });
-      const [mine, node] = await Promise.all([
-        outcome(ours[dec], packed, WRITE, { windowBits }),
-        outcome(theirs[dec], packed, WRITE, { windowBits }),
-      ]);
-      expect(mine).toEqual(node);
-    });
+    it.each(windows)(
+      'windowBits %i: bytes equal node, and decoding at that window matches node',
+      async (windowBits) => {
+        await checkOptions({ windowBits });
+        // Decompressing with the same windowBits: same output or the same error as node.
+        const packed = zlib[`${cls.charAt(0).toLowerCase()}${cls.slice(1)}Sync` as 'deflateSync'](SMALL, {
+          windowBits,
+        });
+        const [mine, node] = await Promise.all([
+          outcome(ours[dec], packed, WRITE, { windowBits }),
+          outcome(theirs[dec], packed, WRITE, { windowBits }),
+        ]);
+        expect(mine).toEqual(node);
+      },
+    );
 
     it('level 9, Z_FILTERED, windowBits 10, memLevel 2 together', () =>
       checkOptions({ level: 9, strategy: C.Z_FILTERED, windowBits: 10, memLevel: 2 }));
@@ -157,7 +167,11 @@ describe.each(MODES)('round trips ($name)', ({ sva }) => {
 
   describe('dictionary', () => {
     const dictionary = text(2 * KiB, 41);
-    const data = Buffer.concat([dictionary.subarray(100, 1500), text(10 * KiB, 42), dictionary.subarray(0, 600)]);
+    const data = Buffer.concat([
+      dictionary.subarray(100, 1500),
+      text(10 * KiB, 42),
+      dictionary.subarray(0, 600),
+    ]);
     const other = text(2 * KiB, 43);
 
     it.each([
@@ -191,7 +205,9 @@ describe.each(MODES)('round trips ($name)', ({ sva }) => {
       ['InflateRaw', 'wrong', other],
     ] as const)('%s with the %s dictionary fails (or not) exactly as node', async (decomp, _what, dict) => {
       const packed =
-        decomp === 'InflateRaw' ? zlib.deflateRawSync(data, { dictionary }) : zlib.deflateSync(data, { dictionary });
+        decomp === 'InflateRaw'
+          ? zlib.deflateRawSync(data, { dictionary })
+          : zlib.deflateSync(data, { dictionary });
       const opts = dict ? { dictionary: dict } : {};
       const [mine, node] = await Promise.all([
         outcome(ours[decomp], packed, WRITE, opts),
@@ -226,7 +242,9 @@ describe.each(MODES)('round trips ($name)', ({ sva }) => {
       const data = text(5 * KiB, 51);
       const input = COMPRESSORS.includes(name)
         ? data
-        : zlib[name === 'InflateRaw' ? 'deflateRawSync' : name === 'Inflate' ? 'deflateSync' : 'gzipSync'](data);
+        : zlib[name === 'InflateRaw' ? 'deflateRawSync' : name === 'Inflate' ? 'deflateSync' : 'gzipSync'](
+            data,
+          );
       const nodeOut = (await pipeThrough(theirs[name], input, WRITE)).output;
       for (const make of [() => new Cls(), () => Cls(), () => create()]) {
         const s = make();

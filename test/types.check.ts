@@ -89,7 +89,12 @@ export function constantsAndChecks(): void {
   const brotli: zlib.BrotliCompress = uaccel.createBrotliCompress({
     params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 4 },
   });
-  const legacy: number[] = [uaccel.Z_SYNC_FLUSH, uaccel.Z_BEST_COMPRESSION, uaccel.Z_DATA_ERROR, uaccelDefault.Z_FINISH];
+  const legacy: number[] = [
+    uaccel.Z_SYNC_FLUSH,
+    uaccel.Z_BEST_COMPRESSION,
+    uaccel.Z_DATA_ERROR,
+    uaccelDefault.Z_FINISH,
+  ];
   void [constants, ok, chained, fromDefault, brotli, uaccel.codes, legacy];
 }
 

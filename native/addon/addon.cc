@@ -7,9 +7,9 @@
 #include <napi.h>
 #include <zlib.h>
 
-#include "../devices/device.h"
 #include "../codecs/isal_loader.h"
 #include "../codecs/stateless_deflate.h"
+#include "../devices/device.h"
 #include "queue.h"
 
 #ifndef UACCEL_SOURCE_HASH

@@ -75,7 +75,8 @@ Napi::Function Queue::Define(Napi::Env env) {
 Queue::Queue(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Queue>(info), env_(info.Env()) {
   Napi::Env env = info.Env();
   Napi::Object opts = info[0].As<Napi::Object>();
-  std::string device = opts.Get("device").IsString() ? opts.Get("device").As<Napi::String>().Utf8Value() : "";
+  std::string device =
+      opts.Get("device").IsString() ? opts.Get("device").As<Napi::String>().Utf8Value() : "";
   sva_ = opts.Get("sva").ToBoolean();
   workers_ = OptUint(opts, "workers", 1);
   uint32_t depth = OptUint(opts, "depth", 256);
@@ -115,7 +116,8 @@ Queue::Queue(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Queue>(info), en
   Check(env, napi_get_uv_event_loop(env, &loop));
   poll_ = new uv_poll_t;
   resume_ = new uv_async_t;
-  if (uv_poll_init(loop, poll_, completion_fd_) != 0 || uv_async_init(loop, resume_, OnResume) != 0) {
+  if (uv_poll_init(loop, poll_, completion_fd_) != 0 ||
+      uv_async_init(loop, resume_, OnResume) != 0) {
     // Unreachable with a valid eventfd; fail loudly rather than run unpolled.
     ops_->close(device_queue_);
     ring_free(&ring_);
@@ -128,14 +130,13 @@ Queue::Queue(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Queue>(info), en
   uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
   uv_unref(reinterpret_cast<uv_handle_t*>(resume_));
 
-  Check(env, napi_async_init(env, Value(), Napi::String::New(env, "uaccel:completion"), &async_context_));
+  Check(env, napi_async_init(env, Value(), Napi::String::New(env, "uaccel:completion"),
+                             &async_context_));
   Check(env, napi_add_async_cleanup_hook(env, OnEnvCleanup, this, &cleanup_hook_));
   contexts_.resize(1);
 }
 
-Queue::~Queue() {
-  Shutdown(nullptr);
-}
+Queue::~Queue() { Shutdown(nullptr); }
 
 void Queue::OnEnvCleanup(napi_async_cleanup_hook_handle hook, void* arg) {
   static_cast<Queue*>(arg)->Shutdown(hook);
@@ -351,8 +352,8 @@ void Queue::Drain() {
       completion_batches_ += 1;
       napi_value argv[1] = {Napi::Number::New(env_, n)};
       napi_value result;
-      napi_status st = napi_make_callback(env_, async_context_, Value(), on_complete_.Value(), 1,
-                                          argv, &result);
+      napi_status st =
+          napi_make_callback(env_, async_context_, Value(), on_complete_.Value(), 1, argv, &result);
       if (st == napi_pending_exception) {
         napi_value error;
         napi_get_and_clear_last_exception(env_, &error);
@@ -488,11 +489,9 @@ Napi::Value Queue::Region(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!region_) return env.Undefined();
   auto* owner = new std::shared_ptr<PinnedRegion>(region_);
-  return Napi::Buffer<uint8_t>::New(env, region_->base, region_->size,
-                                    [](Napi::Env, uint8_t*, std::shared_ptr<PinnedRegion>* hold) {
-                                      delete hold;
-                                    },
-                                    owner);
+  return Napi::Buffer<uint8_t>::New(
+      env, region_->base, region_->size,
+      [](Napi::Env, uint8_t*, std::shared_ptr<PinnedRegion>* hold) { delete hold; }, owner);
 }
 
 }  // namespace uaccel

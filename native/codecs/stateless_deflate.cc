@@ -13,8 +13,8 @@ namespace uaccel {
 
 namespace {
 
-constexpr int kLevels = 10;      // zlib levels 0..9
-constexpr int kStrategies = 5;   // Z_DEFAULT_STRATEGY..Z_FIXED
+constexpr int kLevels = 10;     // zlib levels 0..9
+constexpr int kStrategies = 5;  // Z_DEFAULT_STRATEGY..Z_FIXED
 
 // Codec state owned by one thread and reused for every descriptor it runs.
 struct ThreadCodecs {
@@ -91,7 +91,8 @@ int zlib_block(const ua_sqe* sqe, const uint8_t* src, const uint8_t* hist, uint8
   zs->avail_out = sqe->dst_len;
   bool last = sqe->flags & UA_SQE_LAST;
   int ret = deflate(zs, last ? Z_FINISH : Z_SYNC_FLUSH);
-  bool complete = last ? ret == Z_STREAM_END : (ret == Z_OK && zs->avail_in == 0 && zs->avail_out > 0);
+  bool complete =
+      last ? ret == Z_STREAM_END : (ret == Z_OK && zs->avail_in == 0 && zs->avail_out > 0);
   *produced = sqe->dst_len - zs->avail_out;
   zs->next_in = nullptr;
   zs->next_out = nullptr;

@@ -1,8 +1,8 @@
 #include "zlib_stream.h"
 
-#include "zlib_memory.h"
-
 #include <climits>
+
+#include "zlib_memory.h"
 
 namespace uaccel {
 
@@ -75,7 +75,8 @@ ZlibStream* zlib_stream_create(const ZlibParams* p) {
       zs->window_bits *= -1;
       break;
   }
-  if (p->dictionary_len > 0) zs->dictionary.assign(p->dictionary, p->dictionary + p->dictionary_len);
+  if (p->dictionary_len > 0)
+    zs->dictionary.assign(p->dictionary, p->dictionary + p->dictionary_len);
   return zs;
 }
 

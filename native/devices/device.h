@@ -20,9 +20,9 @@
 namespace uaccel {
 
 struct DeviceConfig {
-  uint32_t workers;      // engines to start (software device: threads)
-  bool sva;              // descriptors carry process addresses
-  Ring* ring;            // owned by the caller, outlives the queue
+  uint32_t workers;                      // engines to start (software device: threads)
+  bool sva;                              // descriptors carry process addresses
+  Ring* ring;                            // owned by the caller, outlives the queue
   std::shared_ptr<PinnedRegion> region;  // set when !sva
 };
 
@@ -38,8 +38,8 @@ struct ContextParams {
 
 struct DeviceOps {
   const char* name;
-  int priority;             // higher is preferred when several probe successfully
-  uint64_t opcodes;         // bit (1 << opcode) per supported opcode
+  int priority;      // higher is preferred when several probe successfully
+  uint64_t opcodes;  // bit (1 << opcode) per supported opcode
   bool supports_sva;
   bool supports_pinned;
 

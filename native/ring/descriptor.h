@@ -16,14 +16,14 @@
 
 /* Opcodes. Values are ABI: append, never renumber. */
 enum ua_opcode {
-  UA_OP_NOP = 0,          /* completes with status 0; used by tests and probes */
-  UA_OP_DEFLATE = 1,      /* stateful: advance the context's deflate stream */
-  UA_OP_INFLATE = 2,      /* stateful: advance the context's inflate stream */
-  UA_OP_DEFLATE_BLOCK = 3,/* stateless: one block, primed with hist, byte-aligned end */
+  UA_OP_NOP = 0,             /* completes with status 0; used by tests and probes */
+  UA_OP_DEFLATE = 1,         /* stateful: advance the context's deflate stream */
+  UA_OP_INFLATE = 2,         /* stateful: advance the context's inflate stream */
+  UA_OP_DEFLATE_BLOCK = 3,   /* stateless: one block, primed with hist, byte-aligned end */
   UA_OP_INFLATE_ONESHOT = 4, /* stateless: whole member, output bound known */
-  UA_OP_CRC32 = 5,        /* CRC-32 of src seeded with arg; result in cqe.check */
-  UA_OP_CIPHER = 16,      /* reserved: symmetric cipher update on a cipher context */
-  UA_OP_DIGEST = 17,      /* reserved: hash/HMAC update on a digest context */
+  UA_OP_CRC32 = 5,           /* CRC-32 of src seeded with arg; result in cqe.check */
+  UA_OP_CIPHER = 16,         /* reserved: symmetric cipher update on a cipher context */
+  UA_OP_DIGEST = 17,         /* reserved: hash/HMAC update on a digest context */
 };
 
 /* Submission flags. */
@@ -35,19 +35,19 @@ enum ua_sqe_flags {
 
 /* Submission queue entry: 64 bytes. */
 struct ua_sqe {
-  uint8_t opcode;   /* enum ua_opcode */
-  uint8_t version;  /* UA_DESC_VERSION */
-  uint8_t flush;    /* codec flush kind (zlib Z_* values for the deflate family) */
-  uint8_t flags;    /* enum ua_sqe_flags */
+  uint8_t opcode;  /* enum ua_opcode */
+  uint8_t version; /* UA_DESC_VERSION */
+  uint8_t flush;   /* codec flush kind (zlib Z_* values for the deflate family) */
+  uint8_t flags;   /* enum ua_sqe_flags */
   uint32_t src_len;
-  uint64_t src;     /* address (SVA) or region offset (UA_SQE_PINNED) */
+  uint64_t src; /* address (SVA) or region offset (UA_SQE_PINNED) */
   uint64_t dst;
   uint32_t dst_len;
   uint32_t hist_len;
-  uint64_t hist;    /* history window for stateless compression, 0 when none */
-  uint64_t ctx;     /* device context handle for stateful ops, 0 when stateless */
-  uint64_t tag;     /* opaque to the device, returned in the completion */
-  uint64_t arg;     /* opcode-specific argument (UA_OP_CRC32: seed) */
+  uint64_t hist; /* history window for stateless compression, 0 when none */
+  uint64_t ctx;  /* device context handle for stateful ops, 0 when stateless */
+  uint64_t tag;  /* opaque to the device, returned in the completion */
+  uint64_t arg;  /* opcode-specific argument (UA_OP_CRC32: seed) */
 };
 
 /* Completion flags. */

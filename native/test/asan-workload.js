@@ -34,7 +34,7 @@ function makeData(size, seed) {
   const r = rng(seed);
   const words = ['alpha ', 'beta ', 'gamma ', 'delta ', 'uaccel ', 'ring ', '\n'];
   const b = Buffer.alloc(size);
-  for (let i = 0; i < size; ) {
+  for (let i = 0; i < size;) {
     if (r() < 0.1) {
       b[i++] = Math.floor(r() * 256);
     } else {
@@ -47,7 +47,7 @@ function makeData(size, seed) {
 
 function chunked(buf, r, maxChunk) {
   const out = [];
-  for (let i = 0; i < buf.length; ) {
+  for (let i = 0; i < buf.length;) {
     const n = 1 + Math.floor(r() * maxChunk);
     out.push(buf.subarray(i, i + n));
     i += n;
@@ -133,7 +133,10 @@ async function paramsAndDictionary() {
     const z = await run(uaccel[c]({ dictionary }), [data]);
     const back = await run(uaccel[dd]({ dictionary }), [z]);
     assert.ok(back.equals(data), `${c} with a dictionary`);
-    await expectError(run(uaccel[dd]({ dictionary: Buffer.from('wrong') }), [z]), `${dd} with a wrong dictionary`);
+    await expectError(
+      run(uaccel[dd]({ dictionary: Buffer.from('wrong') }), [z]),
+      `${dd} with a wrong dictionary`,
+    );
   }
   // reset() between streams on one context.
   const g = uaccel.createGzip();
@@ -171,7 +174,9 @@ async function corruptInput(seed) {
   }
   jobs.push(expectError(run(uaccel.createInflate(), [makeData(5000, 3)]), 'inflate of garbage'));
   jobs.push(expectError(run(uaccel.createGunzip(), [gz.subarray(0, gz.length >> 1)]), 'truncated gzip'));
-  jobs.push(expectError(run(uaccel.createInflateRaw(), [Buffer.from([0xff, 0xff, 0xff, 0xff])]), 'bad raw block'));
+  jobs.push(
+    expectError(run(uaccel.createInflateRaw(), [Buffer.from([0xff, 0xff, 0xff, 0xff])]), 'bad raw block'),
+  );
   const { promisify } = require('util');
   jobs.push(expectError(promisify(uaccel.gunzip)(Buffer.from('not gzip at all')), 'one-shot gunzip of text'));
   assert.throws(() => uaccel.inflateSync(Buffer.from('garbage!')), 'inflateSync of garbage');
@@ -247,7 +252,10 @@ async function throwingListener() {
     const data = makeData(5000, 10);
     const z = await run(uaccel.createGzip(), [data]);
     assert.ok(nodeZlib.gunzipSync(z).equals(data), 'queue works after a throwing listener');
-    assert.ok(seen.some((e) => e && e.message === 'listener boom'), 'the listener error was reported');
+    assert.ok(
+      seen.some((e) => e && e.message === 'listener boom'),
+      'the listener error was reported',
+    );
   } finally {
     process.off('uncaughtException', handler);
   }

@@ -95,8 +95,8 @@ namespace {
   abort();  // libFuzzer saves the input as a crash artifact
 }
 
-#define CHECK(cond, ...)         \
-  do {                           \
+#define CHECK(cond, ...)            \
+  do {                              \
     if (!(cond)) fail(__VA_ARGS__); \
   } while (0)
 
@@ -146,10 +146,18 @@ void gen_data(Reader& r, uint8_t* out, size_t len) {
   for (size_t k = 0; k < len; k++) {
     uint64_t v = splitmix(&s);
     switch (style) {
-      case 0: out[k] = uint8_t(v); break;
-      case 1: out[k] = uint8_t('a' + v % 4); break;
-      case 2: out[k] = (v & 7) == 0 ? uint8_t(v >> 8) : (k ? out[k - 1] : 0); break;
-      default: out[k] = uint8_t("the quick brown fox "[(k + (v % 3 == 0 ? v : 0)) % 20]); break;
+      case 0:
+        out[k] = uint8_t(v);
+        break;
+      case 1:
+        out[k] = uint8_t('a' + v % 4);
+        break;
+      case 2:
+        out[k] = (v & 7) == 0 ? uint8_t(v >> 8) : (k ? out[k - 1] : 0);
+        break;
+      default:
+        out[k] = uint8_t("the quick brown fox "[(k + (v % 3 == 0 ? v : 0)) % 20]);
+        break;
     }
   }
 }
@@ -157,9 +165,12 @@ void gen_data(Reader& r, uint8_t* out, size_t len) {
 // Lengths skewed small: tiny outputs force partial steps and Z_BUF_ERROR.
 uint32_t pick_len(Reader& r, uint32_t max) {
   switch (r.below(4)) {
-    case 0: return r.below((max < 8 ? max : 8) + 1);
-    case 1: return r.below((max < 64 ? max : 64) + 1);
-    default: return r.below(max + 1);
+    case 0:
+      return r.below((max < 8 ? max : 8) + 1);
+    case 1:
+      return r.below((max < 64 ? max : 64) + 1);
+    default:
+      return r.below(max + 1);
   }
 }
 
@@ -194,7 +205,7 @@ struct Ctx {
   std::vector<uint8_t> in, out;
   bool ended = false;
   bool finishing = false;  // a Z_FINISH step went through: zlib refuses params
-  bool tainted = false;  // a codec error: no expectation about the data
+  bool tainted = false;    // a codec error: no expectation about the data
   // Inflate: the stream fed to the context and what it should give back.
   std::vector<uint8_t> feed, plain;
   bool feed_valid = false;
@@ -204,7 +215,8 @@ struct Ctx {
 };
 
 bool is_inflate_mode(int mode) {
-  return mode == ZLIB_INFLATE || mode == ZLIB_GUNZIP || mode == ZLIB_INFLATERAW || mode == ZLIB_UNZIP;
+  return mode == ZLIB_INFLATE || mode == ZLIB_GUNZIP || mode == ZLIB_INFLATERAW ||
+         mode == ZLIB_UNZIP;
 }
 
 // Compress `plain` with the system zlib in the format an inflate context of
@@ -330,7 +342,9 @@ constexpr int32_t kCodec = 1;  // "0 or UA_STATUS_CODEC": the codec decides
 // undecodable input), never anything else.
 constexpr int32_t kStateless = 2;
 
-bool is_stateless_op(uint8_t op) { return op == UA_OP_DEFLATE_BLOCK || op == UA_OP_INFLATE_ONESHOT; }
+bool is_stateless_op(uint8_t op) {
+  return op == UA_OP_DEFLATE_BLOCK || op == UA_OP_INFLATE_ONESHOT;
+}
 constexpr uint32_t kGuard = 32;
 constexpr uint8_t kGuardByte = 0xa5;
 constexpr uint8_t kDstFill = 0x5a;
@@ -526,8 +540,10 @@ void check_completion(HQueue& hq, Desc& d, const ua_cqe& c, bool inline_run) {
   const ua_sqe& s = d.sqe;
   CHECK(c.tag == s.tag, "completion tag %llu for descriptor %llu", (unsigned long long)c.tag,
         (unsigned long long)s.tag);
-  CHECK(c.produced <= s.dst_len, "produced %u > dst_len %u (opcode %u)", c.produced, s.dst_len, s.opcode);
-  CHECK(c.consumed <= s.src_len, "consumed %u > src_len %u (opcode %u)", c.consumed, s.src_len, s.opcode);
+  CHECK(c.produced <= s.dst_len, "produced %u > dst_len %u (opcode %u)", c.produced, s.dst_len,
+        s.opcode);
+  CHECK(c.consumed <= s.src_len, "consumed %u > src_len %u (opcode %u)", c.consumed, s.src_len,
+        s.opcode);
   g_stats.completions++;
   if (c.status == 0) g_stats.ok++;
   if (c.status == -EFAULT) g_stats.efault++;
@@ -548,10 +564,14 @@ void check_completion(HQueue& hq, Desc& d, const ua_cqe& c, bool inline_run) {
     return;
   }
   if (d.want != kCodec) {
-    CHECK(c.status == d.want, "opcode %u version %u flags %#x src %#llx+%u dst %#llx+%u on a %s queue: "
+    CHECK(c.status == d.want,
+          "opcode %u version %u flags %#x src %#llx+%u dst %#llx+%u on a %s queue: "
           "status %d, want %d",
           s.opcode, s.version, s.flags, (unsigned long long)s.src, s.src_len,
-          (unsigned long long)s.dst, s.dst_len, inline_run ? "inline" : hq.sva ? "SVA" : "pinned",
+          (unsigned long long)s.dst, s.dst_len,
+          inline_run ? "inline"
+          : hq.sva   ? "SVA"
+                     : "pinned",
           c.status, d.want);
     CHECK(c.produced == 0, "a %d completion reports %u bytes produced", c.status, c.produced);
     if (s.opcode == UA_OP_CRC32 && c.status == 0) {
@@ -582,8 +602,8 @@ void check_completion(HQueue& hq, Desc& d, const ua_cqe& c, bool inline_run) {
   if (d.wrong_direction) {
     CHECK(c.status == UA_STATUS_CODEC && c.detail == Z_STREAM_ERROR && c.consumed == 0 &&
               c.produced == 0,
-          "a %s step on a mode-%d context: status %d detail %d", s.opcode == UA_OP_DEFLATE ? "deflate" : "inflate",
-          x.mode, c.status, c.detail);
+          "a %s step on a mode-%d context: status %d detail %d",
+          s.opcode == UA_OP_DEFLATE ? "deflate" : "inflate", x.mode, c.status, c.detail);
     return;
   }
   if (x.fam == FAM_DEFLATE && s.flush > Z_BLOCK) {
@@ -651,8 +671,13 @@ void open_context(World& w, Reader& r) {
   }
   ContextParams p{};
   p.kind = CTX_ZLIB;
-  p.zlib = ZlibParams{c->mode, c->level, c->wbits, c->mem, c->strategy,
-                      c->dict.empty() ? nullptr : c->dict.data(), uint32_t(c->dict.size())};
+  p.zlib = ZlibParams{c->mode,
+                      c->level,
+                      c->wbits,
+                      c->mem,
+                      c->strategy,
+                      c->dict.empty() ? nullptr : c->dict.data(),
+                      uint32_t(c->dict.size())};
   int rc = software_device_ops.ctx_open(c->hq->q, &p, &c->handle);
   CHECK(rc == 0 && c->handle != 0, "ctx_open failed: %d", rc);
   if (c->fam == FAM_INFLATE) {
@@ -669,14 +694,15 @@ void open_context(World& w, Reader& r) {
       c->feed_valid = ok;
       if (ok && !c->feed.empty() && r.chance(4)) {  // corrupt it
         uint32_t flips = 1 + r.below(4);
-        for (uint32_t k = 0; k < flips; k++) c->feed[r.below(uint32_t(c->feed.size()))] ^= uint8_t(1 + r.below(255));
+        for (uint32_t k = 0; k < flips; k++)
+          c->feed[r.below(uint32_t(c->feed.size()))] ^= uint8_t(1 + r.below(255));
         c->feed_valid = false;
       }
     }
   }
-  if (g_verbose) fprintf(stderr, "  open mode %d level %d wbits %d mem %d strategy %d dict %zu on %s\n",
-                         c->mode, c->level, c->wbits, c->mem, c->strategy, c->dict.size(),
-                         c->hq->sva ? "sva" : "pinned");
+  if (g_verbose)
+    fprintf(stderr, "  open mode %d level %d wbits %d mem %d strategy %d dict %zu on %s\n", c->mode,
+            c->level, c->wbits, c->mem, c->strategy, c->dict.size(), c->hq->sva ? "sva" : "pinned");
   w.ctxs.push_back(std::move(c));
 }
 
@@ -716,7 +742,8 @@ void context_op(World& w, Reader& r, uint32_t op) {
       // A finished stream takes no parameters (zlib: Z_STREAM_ERROR).
       bool init_can_fail = (c.mode == ZLIB_GZIP || c.mode == ZLIB_DEFLATERAW) && c.wbits == 8;
       init_can_fail = init_can_fail || (c.mode == ZLIB_GZIP && !c.dict.empty());
-      CHECK(rc == Z_OK || init_can_fail || c.finishing || c.tainted, "ctx_params(level %d, strategy %d) on a mode-%d context "
+      CHECK(rc == Z_OK || init_can_fail || c.finishing || c.tainted,
+            "ctx_params(level %d, strategy %d) on a mode-%d context "
             "(level %d wbits %d mem %d strategy %d) failed: %d after %zu bytes in",
             level, strategy, c.mode, c.level, c.wbits, c.mem, c.strategy, rc, c.in.size());
       if (rc == Z_OK) {
@@ -740,8 +767,9 @@ void build(World& w, HQueue& hq, Reader& r, uint32_t lane_index, bool inline_run
   s.version = r.chance(32) ? uint8_t(r.u8() | 2) : UA_DESC_VERSION;
   // Flush 0..10: mostly the values node uses, sometimes anything (deflate
   // refuses Z_TREES and above).
-  static const uint8_t common_flush[] = {Z_NO_FLUSH, Z_NO_FLUSH, Z_NO_FLUSH, Z_PARTIAL_FLUSH,
-                                         Z_SYNC_FLUSH, Z_FULL_FLUSH, Z_FINISH, Z_FINISH, Z_BLOCK};
+  static const uint8_t common_flush[] = {Z_NO_FLUSH,      Z_NO_FLUSH,   Z_NO_FLUSH,
+                                         Z_PARTIAL_FLUSH, Z_SYNC_FLUSH, Z_FULL_FLUSH,
+                                         Z_FINISH,        Z_FINISH,     Z_BLOCK};
   s.flush = r.chance(4) ? uint8_t(r.below(11)) : common_flush[r.below(sizeof(common_flush))];
   s.flags = hq.sva ? 0 : UA_SQE_PINNED;
   if (r.chance(16)) s.flags ^= UA_SQE_PINNED;
@@ -841,8 +869,8 @@ void build(World& w, HQueue& hq, Reader& r, uint32_t lane_index, bool inline_run
   }
   bool ranges_ok = false;
   d.want = inline_run ? (s.opcode == UA_OP_NOP || s.opcode == UA_OP_CRC32 ? 0
-                        : is_stateless_op(s.opcode)                      ? kStateless
-                                                                         : kCodec)
+                         : is_stateless_op(s.opcode)                      ? kStateless
+                                                                          : kCodec)
                       : contract_status(hq, s, &ranges_ok);
   if (inline_run) ranges_ok = true;
   // The host pointers are only meaningful when the device will use them as
@@ -881,8 +909,8 @@ void check_sva_memory(Desc& d) {
   if (d.dst_alloc != nullptr) {
     UNPOISON(d.dst_alloc + d.sqe.dst_len, kGuard);
     for (uint32_t k = 0; k < kGuard; k++) {
-      CHECK(d.dst_alloc[d.sqe.dst_len + k] == kGuardByte, "write past the end of a destination (dst_len %u)",
-            d.sqe.dst_len);
+      CHECK(d.dst_alloc[d.sqe.dst_len + k] == kGuardByte,
+            "write past the end of a destination (dst_len %u)", d.sqe.dst_len);
     }
     // Stateless codecs may use the whole destination as scratch (word-wide
     // bit-buffer stores past the last byte, or a refusal part-way): bytes
@@ -890,7 +918,8 @@ void check_sva_memory(Desc& d) {
     // guard check above).
     bool scratch = is_stateless_op(d.sqe.opcode);
     for (uint32_t k = d.cqe.produced; !scratch && k < d.sqe.dst_len; k++) {
-      CHECK(d.dst_alloc[k] == kDstFill, "destination byte %u written but only %u produced", k, d.cqe.produced);
+      CHECK(d.dst_alloc[k] == kDstFill, "destination byte %u written but only %u produced", k,
+            d.cqe.produced);
     }
   }
 }
@@ -1000,8 +1029,8 @@ void close_queue(HQueue& hq) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Reader r{data, size};
   World w;
-  uint32_t entries = 2u << r.below(4);         // 2..16
-  uint32_t workers = 1 + r.below(3);           // 1..3 per queue
+  uint32_t entries = 2u << r.below(4);                // 2..16
+  uint32_t workers = 1 + r.below(3);                  // 1..3 per queue
   uint32_t region_bytes = 4096u * (4 + r.below(13));  // 16..64 KiB
   open_queue(w.queues[0], false, entries, workers, region_bytes);
   open_queue(w.queues[1], true, entries, 1 + r.below(3), 0);
@@ -1037,14 +1066,27 @@ int main(int argc, char** argv) {
   int opt;
   while ((opt = getopt(argc, argv, "n:s:t:m:w:v")) != -1) {
     switch (opt) {
-      case 'n': iterations = strtoull(optarg, nullptr, 10); break;
-      case 's': seed = strtoull(optarg, nullptr, 10); break;
-      case 't': seconds = strtod(optarg, nullptr); break;
-      case 'm': max_len = strtoull(optarg, nullptr, 10); break;
-      case 'w': g_wait_ms = int(strtol(optarg, nullptr, 10)); break;
-      case 'v': g_verbose = true; break;
+      case 'n':
+        iterations = strtoull(optarg, nullptr, 10);
+        break;
+      case 's':
+        seed = strtoull(optarg, nullptr, 10);
+        break;
+      case 't':
+        seconds = strtod(optarg, nullptr);
+        break;
+      case 'm':
+        max_len = strtoull(optarg, nullptr, 10);
+        break;
+      case 'w':
+        g_wait_ms = int(strtol(optarg, nullptr, 10));
+        break;
+      case 'v':
+        g_verbose = true;
+        break;
       default:
-        fprintf(stderr, "usage: %s [-n iterations] [-s seed] [-t seconds] [-m max-bytes] [-v] [files...]\n",
+        fprintf(stderr,
+                "usage: %s [-n iterations] [-s seed] [-t seconds] [-m max-bytes] [-v] [files...]\n",
                 argv[0]);
         return 2;
     }
@@ -1059,7 +1101,8 @@ int main(int argc, char** argv) {
       std::vector<uint8_t> buf;
       uint8_t chunk[4096];
       size_t got;
-      while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) buf.insert(buf.end(), chunk, chunk + got);
+      while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf.insert(buf.end(), chunk, chunk + got);
       fclose(f);
       LLVMFuzzerTestOneInput(buf.data(), buf.size());
       printf("device_fuzz: %s ok\n", argv[k]);
@@ -1083,19 +1126,21 @@ int main(int argc, char** argv) {
     if (seconds > 0 && elapsed >= seconds) break;
   }
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  printf("device_fuzz: %llu inputs (%zu bytes) passed in %.2fs, seed %llu\n", (unsigned long long)done, bytes,
-         elapsed, (unsigned long long)seed);
+  printf("device_fuzz: %llu inputs (%zu bytes) passed in %.2fs, seed %llu\n",
+         (unsigned long long)done, bytes, elapsed, (unsigned long long)seed);
   const Stats& t = g_stats;
-  printf("  %llu batches, %llu inline runs, %llu completions: %llu ok, %llu -EFAULT, %llu -EINVAL, "
-         "%llu -EOPNOTSUPP; codec steps %llu ok / %llu codec errors, %llu stream ends\n"
-         "  round trips: %llu deflate contexts (%llu bytes), %llu inflate contexts (%llu bytes); "
-         "%llu params accepted\n",
-         (unsigned long long)t.batches, (unsigned long long)t.inline_runs, (unsigned long long)t.completions,
-         (unsigned long long)t.ok, (unsigned long long)t.efault, (unsigned long long)t.einval,
-         (unsigned long long)t.eopnotsupp, (unsigned long long)t.codec_ok, (unsigned long long)t.codec_err,
-         (unsigned long long)t.stream_ends, (unsigned long long)t.deflate_checks,
-         (unsigned long long)t.deflate_bytes, (unsigned long long)t.inflate_checks,
-         (unsigned long long)t.inflate_bytes, (unsigned long long)t.params_ok);
+  printf(
+      "  %llu batches, %llu inline runs, %llu completions: %llu ok, %llu -EFAULT, %llu -EINVAL, "
+      "%llu -EOPNOTSUPP; codec steps %llu ok / %llu codec errors, %llu stream ends\n"
+      "  round trips: %llu deflate contexts (%llu bytes), %llu inflate contexts (%llu bytes); "
+      "%llu params accepted\n",
+      (unsigned long long)t.batches, (unsigned long long)t.inline_runs,
+      (unsigned long long)t.completions, (unsigned long long)t.ok, (unsigned long long)t.efault,
+      (unsigned long long)t.einval, (unsigned long long)t.eopnotsupp,
+      (unsigned long long)t.codec_ok, (unsigned long long)t.codec_err,
+      (unsigned long long)t.stream_ends, (unsigned long long)t.deflate_checks,
+      (unsigned long long)t.deflate_bytes, (unsigned long long)t.inflate_checks,
+      (unsigned long long)t.inflate_bytes, (unsigned long long)t.params_ok);
   return 0;
 }
 #endif

@@ -100,11 +100,11 @@ double now_s() {
 struct Reaper {
   Ring* ring;
   int efd;
-  uint64_t total;                 // descriptors in this run
-  std::vector<uint8_t> seen;      // completions per tag
-  uint64_t reaped_local = 0;      // consumer-private count
+  uint64_t total;                   // descriptors in this run
+  std::vector<uint8_t> seen;        // completions per tag
+  uint64_t reaped_local = 0;        // consumer-private count
   std::atomic<uint64_t> reaped{0};  // published to the producer
-  std::mutex space_mu;            // producer waits here when in-flight == entries
+  std::mutex space_mu;              // producer waits here when in-flight == entries
   std::condition_variable space_cv;
   uint64_t sleeps = 0, wakeups = 0, arm_rechecks = 0;
   uint64_t seed;
@@ -137,7 +137,8 @@ bool drain(Reaper* r, uint32_t capacity) {
     ua_cqe cqe;
     while (n < capacity && ring_cq_reap(r->ring, &cqe)) {
       uint64_t tag = cqe.tag;
-      if (tag >= r->total) fail("completion with unknown tag %llu (torn entry?)", (unsigned long long)tag);
+      if (tag >= r->total)
+        fail("completion with unknown tag %llu (torn entry?)", (unsigned long long)tag);
       if (r->seen[tag]++ != 0) fail("tag %llu completed twice", (unsigned long long)tag);
       r->check(r->check_arg, cqe);
       n++;
@@ -175,9 +176,10 @@ void sleep_on_efd(Reaper* r, uint64_t inflight_hint) {
     bool published =
         r->ring->cq_seq[pos & r->ring->mask].load(std::memory_order_acquire) == pos + 1;
     if (published) {
-      fail("lost wake-up: a completion was published while the consumer slept armed, "
-           "and the eventfd stayed silent for %d ms",
-           g_wait_ms);
+      fail(
+          "lost wake-up: a completion was published while the consumer slept armed, "
+          "and the eventfd stayed silent for %d ms",
+          g_wait_ms);
     }
     fail("hang: %llu descriptors in flight and no completion for %d ms",
          (unsigned long long)inflight_hint, g_wait_ms);
@@ -240,7 +242,8 @@ void model_cqe(ua_cqe* cqe, uint64_t tag) {
 
 void model_check(void* arg, const ua_cqe& cqe) {
   auto* m = static_cast<Model*>(arg);
-  if (m->out[cqe.tag] != ~mix(cqe.tag)) fail("consumer saw stale output for tag %llu", (unsigned long long)cqe.tag);
+  if (m->out[cqe.tag] != ~mix(cqe.tag))
+    fail("consumer saw stale output for tag %llu", (unsigned long long)cqe.tag);
   ua_cqe want{};
   model_cqe(&want, cqe.tag);
   if (std::memcmp(&want, &cqe, sizeof(want)) != 0) {
@@ -259,7 +262,8 @@ void engine_main(Model* m, uint64_t seed, bool jitter) {
       if (!ring_sq_pop(&m->ring, &sqe)) continue;
     }
     check_sqe(sqe);
-    if (m->in[sqe.tag] != mix(sqe.tag)) fail("engine saw stale input for tag %llu", (unsigned long long)sqe.tag);
+    if (m->in[sqe.tag] != mix(sqe.tag))
+      fail("engine saw stale input for tag %llu", (unsigned long long)sqe.tag);
     m->out[sqe.tag] = ~mix(sqe.tag);
     if (jitter) {
       uint64_t r = splitmix(&rng) & 63;
@@ -296,13 +300,15 @@ struct Submitter {
 void submit_batch(Submitter* s, uint64_t reaped, uint64_t total, uint64_t* rng) {
   uint64_t inflight = s->next - reaped;
   uint32_t entries = s->ring->entries;
-  if (inflight > entries) fail("producer exceeded the ring: %llu in flight", (unsigned long long)inflight);
+  if (inflight > entries)
+    fail("producer exceeded the ring: %llu in flight", (unsigned long long)inflight);
   uint32_t room = entries - uint32_t(inflight);
   if (room == 0 || s->next == total) return;
   // The SQ frees a slot before its completion is posted, so it always has at
   // least the in-flight budget free.
   uint32_t space = ring_sq_space(s->ring, s->tail);
-  if (space < room) fail("SQ has %u free slots but only %llu are in flight", space, (unsigned long long)inflight);
+  if (space < room)
+    fail("SQ has %u free slots but only %llu are in flight", space, (unsigned long long)inflight);
   uint64_t left = total - s->next;
   uint32_t max_batch = room < left ? room : uint32_t(left);
   // Skewed sizes: mostly small batches, sometimes a full one.
@@ -373,9 +379,11 @@ void model_doorbell(void* arg) {
 
 void finish_checks(const char* what, Reaper* r, Submitter* s) {
   for (uint64_t t = 0; t < r->total; t++) {
-    if (r->seen[t] != 1) fail("%s: tag %llu completed %u times", what, (unsigned long long)t, r->seen[t]);
+    if (r->seen[t] != 1)
+      fail("%s: tag %llu completed %u times", what, (unsigned long long)t, r->seen[t]);
   }
-  if (s->max_inflight > s->ring->entries) fail("%s: in flight reached %llu", what, (unsigned long long)s->max_inflight);
+  if (s->max_inflight > s->ring->entries)
+    fail("%s: in flight reached %llu", what, (unsigned long long)s->max_inflight);
   if (r->ring->cq_tail.load() != r->ring->cq_head.load()) fail("%s: CQ not empty at the end", what);
 }
 
@@ -425,7 +433,8 @@ void run_model(uint32_t entries, uint32_t engines, bool combined, bool jitter, u
   snprintf(what, sizeof(what), "model entries=%u engines=%u %s%s", entries, engines,
            combined ? "combined" : "split", jitter ? " jitter" : "");
   finish_checks(what, &r, &s);
-  if (m.engine_ops.load() != n) fail("%s: engines ran %llu entries", what, (unsigned long long)m.engine_ops.load());
+  if (m.engine_ops.load() != n)
+    fail("%s: engines ran %llu entries", what, (unsigned long long)m.engine_ops.load());
   close(m.efd);
   ring_free(&m.ring);
   printf("ok   %-44s %7llu descs %6llu batches, %6llu sleeps, %5llu re-checks  %.2fs\n", what,
@@ -578,16 +587,27 @@ int main(int argc, char** argv) {
   int opt;
   while ((opt = getopt(argc, argv, "n:s:t:w:p:")) != -1) {
     switch (opt) {
-      case 'n': g_per_config = strtoull(optarg, nullptr, 10); break;
-      case 's': g_seed = strtoull(optarg, nullptr, 10); break;
-      case 't': g_total_seconds = unsigned(strtoul(optarg, nullptr, 10)); break;
-      case 'w': g_wait_ms = int(strtol(optarg, nullptr, 10)); break;
+      case 'n':
+        g_per_config = strtoull(optarg, nullptr, 10);
+        break;
+      case 's':
+        g_seed = strtoull(optarg, nullptr, 10);
+        break;
+      case 't':
+        g_total_seconds = unsigned(strtoul(optarg, nullptr, 10));
+        break;
+      case 'w':
+        g_wait_ms = int(strtol(optarg, nullptr, 10));
+        break;
       case 'p':
         g_model = std::strcmp(optarg, "device") != 0;
         g_device = std::strcmp(optarg, "model") != 0;
         break;
       default:
-        fprintf(stderr, "usage: %s [-n per-config] [-s seed] [-t total-seconds] [-w wait-ms] [-p model|device|all]\n", argv[0]);
+        fprintf(stderr,
+                "usage: %s [-n per-config] [-s seed] [-t total-seconds] [-w wait-ms] [-p "
+                "model|device|all]\n",
+                argv[0]);
         return 2;
     }
   }

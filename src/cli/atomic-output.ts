@@ -39,7 +39,10 @@ export interface OutputFile {
 
 export function createOutputFile(finalPath: string): OutputFile {
   installSignalHandlers();
-  const tempPath = join(dirname(finalPath), `.${basename(finalPath)}.${randomBytes(6).toString('hex')}.uaccel-tmp`);
+  const tempPath = join(
+    dirname(finalPath),
+    `.${basename(finalPath)}.${randomBytes(6).toString('hex')}.uaccel-tmp`,
+  );
   pending.add(tempPath);
   // 0o600 until commit: a partial file is nobody else's business.
   const stream = createWriteStream(tempPath, { flags: 'wx', mode: 0o600 });

@@ -9,7 +9,9 @@ const COMPARE_SCRIPT = join(__dirname, '..', '..', '..', 'benchmarks', 'compare.
 
 export function benchCommand(args: readonly string[]): Promise<number> {
   if (!existsSync(COMPARE_SCRIPT)) {
-    process.stderr.write(`uaccel: ${COMPARE_SCRIPT}: No such file or directory (benchmarks ship with the source checkout)\n`);
+    process.stderr.write(
+      `uaccel: ${COMPARE_SCRIPT}: No such file or directory (benchmarks ship with the source checkout)\n`,
+    );
     return Promise.resolve(1);
   }
   const child = spawn(process.execPath, [COMPARE_SCRIPT, ...args], { stdio: 'inherit' });

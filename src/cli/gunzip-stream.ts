@@ -98,7 +98,8 @@ export async function gunzipInto(
   output: Writable | 'discard',
   onInput: (bytes: number) => void,
 ): Promise<GunzipResult> {
-  const sink = output === 'discard' ? new Writable({ write: (_chunk, _encoding, callback) => callback() }) : output;
+  const sink =
+    output === 'discard' ? new Writable({ write: (_chunk, _encoding, callback) => callback() }) : output;
   let written = 0;
   let trailingGarbage = false;
   try {

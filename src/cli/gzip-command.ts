@@ -74,7 +74,9 @@ class Run {
       return;
     }
     if (!st.isFile()) return this.report.warning(`${path} is not a directory or a regular file - ignored`);
-    return this.opts.decompress ? this.decompressFile(path, st, topLevel) : this.compressFile(path, st, topLevel);
+    return this.opts.decompress
+      ? this.decompressFile(path, st, topLevel)
+      : this.compressFile(path, st, topLevel);
   }
 
   private async compressFile(path: string, st: Stats, topLevel: boolean): Promise<void> {
@@ -116,10 +118,16 @@ class Run {
       const stamp = await this.storedMtime(path);
       if (stamp) mtime = new Date(stamp * 1000);
     }
-    await this.toOutput(path, st, outPath, mtime, (output, onInput) => this.gunzipFile(path, output, onInput));
+    await this.toOutput(path, st, outPath, mtime, (output, onInput) =>
+      this.gunzipFile(path, output, onInput),
+    );
   }
 
-  private async gunzipFile(path: string, output: Writable | 'discard', onInput: (bytes: number) => void): Promise<void> {
+  private async gunzipFile(
+    path: string,
+    output: Writable | 'discard',
+    onInput: (bytes: number) => void,
+  ): Promise<void> {
     const input = { open: (end?: number) => this.read(path, end), path };
     const { trailingGarbage } = await gunzipInto(input, output, onInput);
     if (trailingGarbage) this.report.warning(`${path}: decompression OK, trailing garbage ignored`);
@@ -186,11 +194,18 @@ class Run {
 
   /** The file's bytes, up to `end` (exclusive) when given. */
   private read(path: string, end?: number): Readable {
-    return createReadStream(path, { highWaterMark: READ_CHUNK_BYTES, end: end === undefined ? undefined : end - 1 });
+    return createReadStream(path, {
+      highWaterMark: READ_CHUNK_BYTES,
+      end: end === undefined ? undefined : end - 1,
+    });
   }
 
   /** Runs `body`, reporting its failure against the file it concerns; true when it succeeded. */
-  private async guard(inPath: string, outPath: string | undefined, body: () => Promise<void>): Promise<boolean> {
+  private async guard(
+    inPath: string,
+    outPath: string | undefined,
+    body: () => Promise<void>,
+  ): Promise<boolean> {
     try {
       await body();
       return true;
@@ -199,7 +214,12 @@ class Run {
       if (e.code === 'EPIPE') exitOnBrokenPipe();
       if (err instanceof CorruptInputError) {
         this.report.error(`${inPath}: ${err.message}`);
-      } else if (e.syscall === 'write' || e.syscall === 'rename' || e.syscall === 'chmod' || e.syscall === 'utime') {
+      } else if (
+        e.syscall === 'write' ||
+        e.syscall === 'rename' ||
+        e.syscall === 'chmod' ||
+        e.syscall === 'utime'
+      ) {
         this.report.error(`${outPath ?? 'stdout'}: ${describeSystemError(err)}`);
       } else {
         this.report.error(`${inPath}: ${describeSystemError(err)}`);

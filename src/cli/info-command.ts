@@ -2,7 +2,8 @@
 import { info } from '../index';
 
 /** Shown while the optional ISA-L codec is not loaded. */
-export const ISAL_HINT = 'hint: for the optional ISA-L codec install libisal2 (Debian/Ubuntu: apt-get install libisal2)';
+export const ISAL_HINT =
+  'hint: for the optional ISA-L codec install libisal2 (Debian/Ubuntu: apt-get install libisal2)';
 
 export function infoCommand(): number {
   const i = info();

@@ -55,7 +55,12 @@ function createCompressor(coding: Exclude<Coding, 'identity'>, opts: ResolvedOpt
 
 function addVary(res: ServerResponse, field: string): void {
   const current = res.getHeader('Vary');
-  const values = current === undefined ? [] : String(current).split(',').map((v) => v.trim());
+  const values =
+    current === undefined
+      ? []
+      : String(current)
+          .split(',')
+          .map((v) => v.trim());
   if (values.includes('*') || values.some((v) => v.toLowerCase() === field.toLowerCase())) return;
   res.setHeader('Vary', [...values.filter((v) => v !== ''), field].join(', '));
 }
@@ -67,7 +72,9 @@ function byteLength(chunk: unknown, encoding: unknown): number {
 }
 
 function toBuffer(chunk: unknown, encoding: unknown): Buffer | Uint8Array {
-  return typeof chunk === 'string' ? Buffer.from(chunk, encoding as BufferEncoding | undefined) : (chunk as Uint8Array);
+  return typeof chunk === 'string'
+    ? Buffer.from(chunk, encoding as BufferEncoding | undefined)
+    : (chunk as Uint8Array);
 }
 
 /** Whether the response's content would be compressed for a client that accepts it. */
@@ -76,7 +83,12 @@ function compressibleContent(req: IncomingMessage, res: ServerResponse, opts: Re
 }
 
 /** Whether this particular response has a body worth compressing. */
-function compressibleBody(req: IncomingMessage, res: ServerResponse, opts: ResolvedOptions, endLength?: number): boolean {
+function compressibleBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: ResolvedOptions,
+  endLength?: number,
+): boolean {
   if (req.method === 'HEAD' || BODYLESS_STATUS.has(res.statusCode)) return false;
   const declared = res.getHeader('Content-Length');
   const length = declared !== undefined ? Number(declared) : endLength;
@@ -108,7 +120,8 @@ export function compression(options?: CompressionOptions): Middleware {
       if (typeof args[0] === 'number') this.statusCode = args[0];
       const headers = args.find((a, i) => i > 0 && typeof a === 'object' && a !== null && !Array.isArray(a));
       if (headers) {
-        for (const [k, v] of Object.entries(headers as Record<string, unknown>)) this.setHeader(k, v as string);
+        for (const [k, v] of Object.entries(headers as Record<string, unknown>))
+          this.setHeader(k, v as string);
         args = args.filter((a) => a !== headers);
       }
       if (!this.headersSent) decide();
@@ -131,7 +144,8 @@ export function compression(options?: CompressionOptions): Middleware {
         endLength = byteLength(chunk, encoding);
         this.writeHead(this.statusCode);
       }
-      if (!compressor) return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, encoding, callback);
+      if (!compressor)
+        return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, encoding, callback);
       ended = true;
       if (typeof callback === 'function') this.once('finish', callback as () => void);
       if (chunk !== undefined && chunk !== null) compressor.end(toBuffer(chunk, encoding));
@@ -146,7 +160,11 @@ export function compression(options?: CompressionOptions): Middleware {
       const original = res[method] as (event: string | symbol, listener: Listener) => ServerResponse;
       res[method] = function (this: ServerResponse, event: string | symbol, listener: Listener) {
         if (event === 'drain' && compressor) {
-          (compressor[method] as (event: string, listener: Listener) => unknown).call(compressor, 'drain', listener);
+          (compressor[method] as (event: string, listener: Listener) => unknown).call(
+            compressor,
+            'drain',
+            listener,
+          );
           return this;
         }
         return original.call(this, event, listener);

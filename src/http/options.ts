@@ -9,7 +9,10 @@ import type { ZlibOptions } from '../index';
 
 export type Filter = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-export interface CompressionOptions extends Pick<ZlibOptions, 'level' | 'memLevel' | 'strategy' | 'windowBits' | 'chunkSize'> {
+export interface CompressionOptions extends Pick<
+  ZlibOptions,
+  'level' | 'memLevel' | 'strategy' | 'windowBits' | 'chunkSize'
+> {
   /** Bytes below which a response is sent as is: a number, or a string such as '1kb'. Default 1kb. */
   threshold?: number | string;
   /** Decides whether a response may be compressed; default: compressible Content-Type. */
@@ -48,7 +51,16 @@ const DEFAULT_BROTLI: nodeZlib.BrotliOptions = { params: { [nodeZlib.constants.B
 
 export function resolveOptions(options: CompressionOptions = {}): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw errInvalidArgType('options', 'Object', options);
-  const { threshold = 1024, filter = defaultFilter, brotli, level, memLevel, strategy, windowBits, chunkSize } = options;
+  const {
+    threshold = 1024,
+    filter = defaultFilter,
+    brotli,
+    level,
+    memLevel,
+    strategy,
+    windowBits,
+    chunkSize,
+  } = options;
   if (typeof filter !== 'function') throw errInvalidArgType('options.filter', 'Function', filter);
   if (typeof threshold !== 'number' && typeof threshold !== 'string') {
     throw errInvalidArgType('options.threshold', ['number', 'string'], threshold);

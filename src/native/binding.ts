@@ -97,7 +97,9 @@ export function packageRoot(): string {
 
 function describePlatform(): string {
   const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
-  const libc = report?.header?.glibcVersionRuntime ? `glibc ${report.header.glibcVersionRuntime}` : 'non-glibc';
+  const libc = report?.header?.glibcVersionRuntime
+    ? `glibc ${report.header.glibcVersionRuntime}`
+    : 'non-glibc';
   return `${process.platform}-${process.arch} (${libc}, node ${process.versions.node}, N-API ${process.versions.napi})`;
 }
 

@@ -4,7 +4,8 @@ import * as nodeZlib from 'zlib';
 
 export const constants = nodeZlib.constants;
 /** Return-code names both ways, as node:zlib exposes them (`codes.Z_DATA_ERROR === -3`, `codes[-3] === 'Z_DATA_ERROR'`). */
-export const codes = (nodeZlib as unknown as { codes: Readonly<Record<string | number, string | number>> }).codes;
+export const codes = (nodeZlib as unknown as { codes: Readonly<Record<string | number, string | number>> })
+  .codes;
 
 export const {
   Z_NO_FLUSH,

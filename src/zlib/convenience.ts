@@ -94,7 +94,9 @@ function zlibBufferSync(engine: ZlibBase, buffer: unknown): Buffer | { buffer: B
       );
     }
   } else {
-    input = isUint8Array(buffer) ? buffer : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    input = isUint8Array(buffer)
+      ? buffer
+      : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   }
   const result = processChunkSync(engine, input, engine._finishFlushFlag);
   return engine._info ? { buffer: result, engine } : result;

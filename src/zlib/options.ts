@@ -12,13 +12,27 @@ const kMaxLength = buffer.kMaxLength;
 const kMaxBufferLength = buffer.constants.MAX_LENGTH;
 
 const {
-  DEFLATERAW, INFLATE, GUNZIP, GZIP, UNZIP,
-  Z_NO_FLUSH, Z_BLOCK, Z_FINISH,
-  Z_MIN_CHUNK, Z_DEFAULT_CHUNK,
-  Z_MIN_WINDOWBITS, Z_MAX_WINDOWBITS, Z_DEFAULT_WINDOWBITS,
-  Z_MIN_LEVEL, Z_MAX_LEVEL, Z_DEFAULT_COMPRESSION,
-  Z_MIN_MEMLEVEL, Z_MAX_MEMLEVEL, Z_DEFAULT_MEMLEVEL,
-  Z_DEFAULT_STRATEGY, Z_FIXED,
+  DEFLATERAW,
+  INFLATE,
+  GUNZIP,
+  GZIP,
+  UNZIP,
+  Z_NO_FLUSH,
+  Z_BLOCK,
+  Z_FINISH,
+  Z_MIN_CHUNK,
+  Z_DEFAULT_CHUNK,
+  Z_MIN_WINDOWBITS,
+  Z_MAX_WINDOWBITS,
+  Z_DEFAULT_WINDOWBITS,
+  Z_MIN_LEVEL,
+  Z_MAX_LEVEL,
+  Z_DEFAULT_COMPRESSION,
+  Z_MIN_MEMLEVEL,
+  Z_MAX_MEMLEVEL,
+  Z_DEFAULT_MEMLEVEL,
+  Z_DEFAULT_STRATEGY,
+  Z_FIXED,
 } = constants;
 
 /** What callers may pass; every field is checked, so none is trusted. */
@@ -55,7 +69,11 @@ function toBytes(dictionary: unknown): Uint8Array | undefined {
     return Buffer.from(dictionary.buffer, dictionary.byteOffset, dictionary.byteLength);
   }
   if (types.isAnyArrayBuffer(dictionary)) return Buffer.from(dictionary);
-  throw errInvalidArgType('options.dictionary', ['Buffer', 'TypedArray', 'DataView', 'ArrayBuffer'], dictionary);
+  throw errInvalidArgType(
+    'options.dictionary',
+    ['Buffer', 'TypedArray', 'DataView', 'ArrayBuffer'],
+    dictionary,
+  );
 }
 
 /**
@@ -89,11 +107,35 @@ export function validateZlibOptions(opts: unknown, mode: number): ZlibResolvedOp
   } else {
     // gzip cannot use the 8-bit window that plain deflate rounds up to 9.
     const min = Z_MIN_WINDOWBITS + (mode === GZIP ? 1 : 0);
-    resolved.windowBits = checkRangesOrGetDefault(windowBits, 'options.windowBits', min, Z_MAX_WINDOWBITS, Z_DEFAULT_WINDOWBITS);
+    resolved.windowBits = checkRangesOrGetDefault(
+      windowBits,
+      'options.windowBits',
+      min,
+      Z_MAX_WINDOWBITS,
+      Z_DEFAULT_WINDOWBITS,
+    );
   }
-  resolved.level = checkRangesOrGetDefault(o.level, 'options.level', Z_MIN_LEVEL, Z_MAX_LEVEL, Z_DEFAULT_COMPRESSION);
-  resolved.memLevel = checkRangesOrGetDefault(o.memLevel, 'options.memLevel', Z_MIN_MEMLEVEL, Z_MAX_MEMLEVEL, Z_DEFAULT_MEMLEVEL);
-  resolved.strategy = checkRangesOrGetDefault(o.strategy, 'options.strategy', Z_DEFAULT_STRATEGY, Z_FIXED, Z_DEFAULT_STRATEGY);
+  resolved.level = checkRangesOrGetDefault(
+    o.level,
+    'options.level',
+    Z_MIN_LEVEL,
+    Z_MAX_LEVEL,
+    Z_DEFAULT_COMPRESSION,
+  );
+  resolved.memLevel = checkRangesOrGetDefault(
+    o.memLevel,
+    'options.memLevel',
+    Z_MIN_MEMLEVEL,
+    Z_MAX_MEMLEVEL,
+    Z_DEFAULT_MEMLEVEL,
+  );
+  resolved.strategy = checkRangesOrGetDefault(
+    o.strategy,
+    'options.strategy',
+    Z_DEFAULT_STRATEGY,
+    Z_FIXED,
+    Z_DEFAULT_STRATEGY,
+  );
   resolved.dictionary = toBytes(o.dictionary);
 
   // Node checks the stream-level options only after the codec-level ones.
@@ -103,8 +145,20 @@ export function validateZlibOptions(opts: unknown, mode: number): ZlibResolvedOp
     resolved.chunkSize = chunkSize;
   }
   resolved.flush = checkRangesOrGetDefault(o.flush, 'options.flush', Z_NO_FLUSH, Z_BLOCK, Z_NO_FLUSH);
-  resolved.finishFlush = checkRangesOrGetDefault(o.finishFlush, 'options.finishFlush', Z_NO_FLUSH, Z_BLOCK, Z_FINISH);
-  resolved.maxOutputLength = checkRangesOrGetDefault(o.maxOutputLength, 'options.maxOutputLength', 1, kMaxLength, kMaxLength);
+  resolved.finishFlush = checkRangesOrGetDefault(
+    o.finishFlush,
+    'options.finishFlush',
+    Z_NO_FLUSH,
+    Z_BLOCK,
+    Z_FINISH,
+  );
+  resolved.maxOutputLength = checkRangesOrGetDefault(
+    o.maxOutputLength,
+    'options.maxOutputLength',
+    1,
+    kMaxLength,
+    kMaxLength,
+  );
   // Node then allocates the first output chunk, whose size check comes last
   // and uses Buffer's real limit.
   if (resolved.chunkSize > kMaxBufferLength) {

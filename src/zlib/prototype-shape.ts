@@ -22,7 +22,8 @@ export function matchNodePrototypes(zlibProto: object, zlibBaseProto: object): v
   for (const [ours, theirs] of levels) {
     const listed = forInNames(theirs);
     for (const [name, shape] of Object.entries(Object.getOwnPropertyDescriptors(ours))) {
-      if (listed.has(name) && !shape.enumerable) Object.defineProperty(ours, name, { ...shape, enumerable: true });
+      if (listed.has(name) && !shape.enumerable)
+        Object.defineProperty(ours, name, { ...shape, enumerable: true });
     }
   }
 }

@@ -112,7 +112,10 @@ export class ZlibBase extends Transform {
   constructor(opts: ZlibOptionsInput | undefined | null, mode: Mode) {
     const o = validateZlibOptions(opts, mode);
     let streamOptions = (opts ?? undefined) as TransformOptions | undefined;
-    if (streamOptions && (streamOptions.encoding || streamOptions.objectMode || streamOptions.writableObjectMode)) {
+    if (
+      streamOptions &&
+      (streamOptions.encoding || streamOptions.objectMode || streamOptions.writableObjectMode)
+    ) {
       streamOptions = { ...streamOptions, encoding: undefined, objectMode: false, writableObjectMode: false };
     }
     super({ autoDestroy: true, ...streamOptions });
@@ -237,12 +240,20 @@ export class ZlibBase extends Transform {
 Object.defineProperty(ZlibBase.prototype, 'bytesRead', {
   configurable: true,
   enumerable: true,
-  get: deprecate(function (this: ZlibBase) {
-    return this.bytesWritten;
-  }, 'zlib.bytesRead is deprecated and will change its meaning in the future. Use zlib.bytesWritten instead.', 'DEP0108'),
-  set: deprecate(function (this: ZlibBase, value: number) {
-    this.bytesWritten = value;
-  }, 'Setting zlib.bytesRead is deprecated. This feature will be removed in the future.', 'DEP0108'),
+  get: deprecate(
+    function (this: ZlibBase) {
+      return this.bytesWritten;
+    },
+    'zlib.bytesRead is deprecated and will change its meaning in the future. Use zlib.bytesWritten instead.',
+    'DEP0108',
+  ),
+  set: deprecate(
+    function (this: ZlibBase, value: number) {
+      this.bytesWritten = value;
+    },
+    'Setting zlib.bytesRead is deprecated. This feature will be removed in the future.',
+    'DEP0108',
+  ),
 });
 
 function internalAssertion(message: string): Error {

@@ -84,7 +84,10 @@ export function sample(kind: Kind, size: number, seed?: number): Buffer {
 
 /** A small mixed corpus: one sample of every kind, tagged by name. */
 export function corpus(size: number): Array<{ name: string; data: Buffer }> {
-  return (Object.keys(makers) as Kind[]).map((kind) => ({ name: `${kind} ${size}B`, data: sample(kind, size) }));
+  return (Object.keys(makers) as Kind[]).map((kind) => ({
+    name: `${kind} ${size}B`,
+    data: sample(kind, size),
+  }));
 }
 
 export const KiB = 1024;

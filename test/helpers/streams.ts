@@ -140,7 +140,13 @@ export async function pipeThrough(
   for (const piece of splitWrites(input, writeSize)) {
     if (stream.destroyed) break;
     if (!stream.write(piece)) {
-      await Promise.race([once(stream, 'drain'), gathered.then(() => undefined, () => undefined)]);
+      await Promise.race([
+        once(stream, 'drain'),
+        gathered.then(
+          () => undefined,
+          () => undefined,
+        ),
+      ]);
     }
   }
   if (!stream.destroyed) stream.end();
@@ -182,12 +188,15 @@ export function firstDifference(a: Uint8Array, b: Uint8Array): number {
 export function expectSameBytes(actual: Uint8Array, expected: Uint8Array, what = 'bytes'): void {
   const at = firstDifference(actual, expected);
   expect(
-    at === -1 ? 'identical' : `${what} differ at offset ${at} (lengths ${actual.length} vs ${expected.length})`,
+    at === -1
+      ? 'identical'
+      : `${what} differ at offset ${at} (lengths ${actual.length} vs ${expected.length})`,
   ).toBe('identical');
 }
 
 /** Outcome of running data through a stream, as comparable plain data. */
-export type Outcome = { ok: true; length: number; sha: string } | { ok: false; error: Record<string, unknown> };
+export type Outcome =
+  { ok: true; length: number; sha: string } | { ok: false; error: Record<string, unknown> };
 
 export function digest(b: Uint8Array): string {
   return createHash('sha1').update(b).digest('hex');

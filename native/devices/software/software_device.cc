@@ -92,8 +92,8 @@ void execute(const ua_sqe* sqe, uint8_t* src, uint8_t* dst, uint8_t* hist, ua_cq
         cqe->status = -EINVAL;
         return;
       }
-      zlib_stream_step(reinterpret_cast<ZlibStream*>(static_cast<uintptr_t>(sqe->ctx)),
-                       sqe->opcode, sqe->flush, src, sqe->src_len, dst, sqe->dst_len, cqe);
+      zlib_stream_step(reinterpret_cast<ZlibStream*>(static_cast<uintptr_t>(sqe->ctx)), sqe->opcode,
+                       sqe->flush, src, sqe->src_len, dst, sqe->dst_len, cqe);
       return;
     case UA_OP_CRC32:
       cqe->check = static_cast<uint32_t>(
@@ -121,7 +121,8 @@ void process(const SoftwareQueue* q, const ua_sqe* sqe, ua_cqe* cqe) {
   // Only block compression reads a history window; other opcodes ignore the
   // field, whatever it holds.
   hist = &g_empty_byte;
-  if (rc == 0 && sqe->opcode == UA_OP_DEFLATE_BLOCK) rc = resolve(q, sqe, sqe->hist, sqe->hist_len, &hist);
+  if (rc == 0 && sqe->opcode == UA_OP_DEFLATE_BLOCK)
+    rc = resolve(q, sqe, sqe->hist, sqe->hist_len, &hist);
   if (rc != 0) {
     cqe->status = rc;
     return;
@@ -258,8 +259,8 @@ void sw_run_inline(void*, const ua_sqe* sqe, ua_cqe* cqe) {
 const DeviceOps software_device_ops = {
     "software",
     /*priority=*/0,
-    (1ull << UA_OP_NOP) | (1ull << UA_OP_DEFLATE) | (1ull << UA_OP_INFLATE) | (1ull << UA_OP_CRC32) |
-        (1ull << UA_OP_DEFLATE_BLOCK) | (1ull << UA_OP_INFLATE_ONESHOT),
+    (1ull << UA_OP_NOP) | (1ull << UA_OP_DEFLATE) | (1ull << UA_OP_INFLATE) |
+        (1ull << UA_OP_CRC32) | (1ull << UA_OP_DEFLATE_BLOCK) | (1ull << UA_OP_INFLATE_ONESHOT),
     /*supports_sva=*/true,
     /*supports_pinned=*/true,
     sw_probe,
