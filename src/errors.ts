@@ -29,46 +29,31 @@ function codedToString(this: Coded<Error>): string {
   return `${this.name} [${this.code}]: ${this.message}`;
 }
 
-class NodeError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, hideFrom: Function = new.target) {
-    super(message);
-    this.code = code;
-    captureCodedStack(this, hideFrom);
-  }
-}
+type CodedErrorClass<T extends Error> = new (code: string, message: string, hideFrom?: Function) => Coded<T>;
 
-class NodeTypeError extends TypeError {
-  readonly code: string;
-  constructor(code: string, message: string, hideFrom: Function = new.target) {
-    super(message);
-    this.code = code;
-    captureCodedStack(this, hideFrom);
-  }
-}
-
-class NodeRangeError extends RangeError {
-  readonly code: string;
-  constructor(code: string, message: string, hideFrom: Function = new.target) {
-    super(message);
-    this.code = code;
-    captureCodedStack(this, hideFrom);
-  }
-}
-
-// As in node, `err.constructor` is the plain base class and toString() shows the code.
-for (const [Cls, Base] of [
-  [NodeError, Error],
-  [NodeTypeError, TypeError],
-  [NodeRangeError, RangeError],
-] as const) {
+// One coded subclass per base. As in node, `err.constructor` is the plain
+// base class and toString() shows the code.
+function codedClass<T extends Error>(Base: new (message: string) => T): CodedErrorClass<T> {
+  const Cls = class extends (Base as new (message: string) => Error) {
+    readonly code: string;
+    constructor(code: string, message: string, hideFrom: Function = new.target) {
+      super(message);
+      this.code = code;
+      captureCodedStack(this as Coded<Error>, hideFrom);
+    }
+  };
   Object.defineProperty(Cls.prototype, 'constructor', { get: () => Base, configurable: true });
   Object.defineProperty(Cls.prototype, 'toString', {
     value: codedToString,
     writable: true,
     configurable: true,
   });
+  return Cls as unknown as CodedErrorClass<T>;
 }
+
+const NodeError = codedClass(Error);
+const NodeTypeError = codedClass(TypeError);
+const NodeRangeError = codedClass(RangeError);
 
 function isCoded(err: unknown): err is Coded<Error> {
   return err instanceof NodeError || err instanceof NodeTypeError || err instanceof NodeRangeError;
