@@ -4,6 +4,7 @@ import * as nodeZlib from 'zlib';
 
 import { binding, nativeLoadError } from './native/binding';
 import * as ours from './zlib/classes';
+import { Mode } from './zlib/constants';
 import { asyncMethod, syncMethod } from './zlib/convenience';
 import { matchNodeZlibShape } from './zlib/export-shape';
 
@@ -49,20 +50,20 @@ export const createDeflateRaw = (options?: ours.ZlibOptions): DeflateRaw => new 
 export const createInflateRaw = (options?: ours.ZlibOptions): InflateRaw => new InflateRaw(options);
 export const createUnzip = (options?: ours.ZlibOptions): Unzip => new Unzip(options);
 
-export const deflate = pick(asyncMethod(Deflate), nodeZlib.deflate);
-export const deflateSync = pick(syncMethod(Deflate), nodeZlib.deflateSync);
-export const inflate = pick(asyncMethod(Inflate), nodeZlib.inflate);
-export const inflateSync = pick(syncMethod(Inflate), nodeZlib.inflateSync);
-export const gzip = pick(asyncMethod(Gzip), nodeZlib.gzip);
-export const gzipSync = pick(syncMethod(Gzip), nodeZlib.gzipSync);
-export const gunzip = pick(asyncMethod(Gunzip), nodeZlib.gunzip);
-export const gunzipSync = pick(syncMethod(Gunzip), nodeZlib.gunzipSync);
-export const deflateRaw = pick(asyncMethod(DeflateRaw), nodeZlib.deflateRaw);
-export const deflateRawSync = pick(syncMethod(DeflateRaw), nodeZlib.deflateRawSync);
-export const inflateRaw = pick(asyncMethod(InflateRaw), nodeZlib.inflateRaw);
-export const inflateRawSync = pick(syncMethod(InflateRaw), nodeZlib.inflateRawSync);
-export const unzip = pick(asyncMethod(Unzip), nodeZlib.unzip);
-export const unzipSync = pick(syncMethod(Unzip), nodeZlib.unzipSync);
+export const deflate = pick(asyncMethod(Deflate, Mode.DEFLATE), nodeZlib.deflate);
+export const deflateSync = pick(syncMethod(Deflate, Mode.DEFLATE), nodeZlib.deflateSync);
+export const inflate = pick(asyncMethod(Inflate, Mode.INFLATE), nodeZlib.inflate);
+export const inflateSync = pick(syncMethod(Inflate, Mode.INFLATE), nodeZlib.inflateSync);
+export const gzip = pick(asyncMethod(Gzip, Mode.GZIP), nodeZlib.gzip);
+export const gzipSync = pick(syncMethod(Gzip, Mode.GZIP), nodeZlib.gzipSync);
+export const gunzip = pick(asyncMethod(Gunzip, Mode.GUNZIP), nodeZlib.gunzip);
+export const gunzipSync = pick(syncMethod(Gunzip, Mode.GUNZIP), nodeZlib.gunzipSync);
+export const deflateRaw = pick(asyncMethod(DeflateRaw, Mode.DEFLATERAW), nodeZlib.deflateRaw);
+export const deflateRawSync = pick(syncMethod(DeflateRaw, Mode.DEFLATERAW), nodeZlib.deflateRawSync);
+export const inflateRaw = pick(asyncMethod(InflateRaw, Mode.INFLATERAW), nodeZlib.inflateRaw);
+export const inflateRawSync = pick(syncMethod(InflateRaw, Mode.INFLATERAW), nodeZlib.inflateRawSync);
+export const unzip = pick(asyncMethod(Unzip, Mode.UNZIP), nodeZlib.unzip);
+export const unzipSync = pick(syncMethod(Unzip, Mode.UNZIP), nodeZlib.unzipSync);
 
 // Brotli runs on node:zlib: the software device has no brotli codec yet.
 export const {

@@ -41,7 +41,7 @@ const tasks = {
   async compress() {
     const input = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const small = input.subarray(0, 60 * 1024);
-    const oneShot = await new Promise((res, rej) => u.gzip(small, (e, r) => (e ? rej(e) : res(r))));
+    const oneShot = await new Promise((res, rej) => u.gzip(small, { blockSize: 0 }, (e, r) => (e ? rej(e) : res(r))));
     const streamed = await gzipStream(input, 16 * 1024);
     return { oneShot, streamed, info: u.info(), inflight: openQueue().info().inflight };
   },

@@ -49,7 +49,13 @@ function internalClosed(): Error {
 function noop(): void {}
 
 /** node:zlib's options, as @types/node declares them; the validator still checks whatever arrives at run time. */
-export type ZlibOptions = NodeZlibOptions;
+export type ZlibOptions = NodeZlibOptions & {
+  /**
+   * 0: node's serial zlib, byte-identical output. Absent: the device picks
+   * (one-shots compress as one whole member).
+   */
+  blockSize?: number;
+};
 
 matchNodePrototypes(Zlib.prototype, ZlibBase.prototype);
 

@@ -7,6 +7,8 @@ import { errBufferTooLarge, errInvalidArgType, validateFunction } from '../error
 import type { InputType } from 'zlib';
 
 import type { ZlibOptions } from './classes';
+import type { Mode } from './constants';
+import { compressWhole, compressWholeSync } from './whole-member';
 import { type ZlibBase, processChunkSync } from './zlib-base';
 
 /** node's result Buffer type, whichever @types/node the caller compiles with. */
@@ -104,7 +106,10 @@ function zlibBufferSync(engine: ZlibBase, buffer: unknown): Buffer | { buffer: B
 
 type Ctor = new (opts?: ZlibOptions) => ZlibBase;
 
-export function asyncMethod(ctor: Ctor): AsyncCompress {
+// Compressing one-shots first try a single whole-member descriptor
+// (./whole-member.ts); everything else, and anything that does not fit one,
+// runs a stream as node does.
+export function asyncMethod(ctor: Ctor, mode: Mode): AsyncCompress {
   return function asyncBufferWrapper(
     buffer: InputType,
     opts: ZlibOptions | CompressCallback,
@@ -114,12 +119,17 @@ export function asyncMethod(ctor: Ctor): AsyncCompress {
       callback = opts;
       opts = {};
     }
-    zlibBuffer(new ctor(opts) as BufferingEngine, buffer, callback);
+    const options = opts;
+    const viaStream = () => zlibBuffer(new ctor(options) as BufferingEngine, buffer, callback);
+    const done = callback as (err: Error | null, result?: Buffer) => void;
+    if (!compressWhole(mode, buffer, options, done, viaStream)) viaStream();
   } as AsyncCompress;
 }
 
-export function syncMethod(ctor: Ctor): SyncCompress {
+export function syncMethod(ctor: Ctor, mode: Mode): SyncCompress {
   return function syncBufferWrapper(buffer: InputType, opts?: ZlibOptions): ZlibResult {
+    const whole = compressWholeSync(mode, buffer, opts);
+    if (whole !== undefined) return whole as ZlibResult;
     return zlibBufferSync(new ctor(opts), buffer) as ZlibResult;
   };
 }
