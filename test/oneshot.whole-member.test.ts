@@ -139,3 +139,77 @@ describe.each(MODES)('whole-member one-shots ($name)', ({ sva }) => {
     expect(zlib.gunzipSync(await call('gzip', big)).equals(big)).toBe(true);
   });
 });
+
+// Inflation in one descriptor: a single gzip member whose trailer gives the
+// output size. Everything else must reach node's stream path and behave
+// exactly as node does (results and errors).
+describe.each(MODES)('whole-member gunzip/unzip ($name)', ({ sva }) => {
+  useMode(sva);
+  const plain = text(sva ? 200 * KiB : 40 * KiB, 220);
+  const member = zlib.gzipSync(plain);
+  const inflaters = [
+    ['gunzip', zlib.gunzipSync],
+    ['unzip', zlib.unzipSync],
+  ] as const;
+  const run = (m: 'gunzip' | 'unzip', input: Buffer, opts: object = {}) =>
+    new Promise<{ ok: boolean; value: Buffer | Record<string, unknown> }>((resolve) =>
+      (uaccel[m] as unknown as (i: Buffer, o: object, cb: Cb) => void)(input, opts, (err, out) =>
+        resolve(err ? { ok: false, value: errorShape(err) } : { ok: true, value: out }),
+      ),
+    );
+  const runNode = (fn: (b: Buffer, o?: object) => Buffer, input: Buffer, opts: object = {}) => {
+    try {
+      return { ok: true, value: fn(input, opts) };
+    } catch (err) {
+      return { ok: false, value: errorShape(err) };
+    }
+  };
+
+  it.each(inflaters)('%s: one member takes one descriptor and equals the input', async (m) => {
+    const before = uaccel.info().counters.descriptors;
+    const r = await run(m, member);
+    expect(r.ok).toBe(true);
+    expect((r.value as Buffer).equals(plain)).toBe(true);
+    expect(uaccel.info().counters.descriptors - before).toBe(1);
+    expect((uaccel[`${m}Sync`] as (b: Buffer) => Buffer)(member).equals(plain)).toBe(true);
+  });
+
+  const cases: Array<[string, Buffer, object?]> = [
+    ['two members', Buffer.concat([member, zlib.gzipSync(text(3 * KiB, 221))])],
+    ['trailing zeros', Buffer.concat([member, Buffer.alloc(7)])],
+    ['trailing garbage', Buffer.concat([member, Buffer.from('garbage after the member')])],
+    ['a corrupt body', Buffer.from(member).fill(0x55, 40, 60)],
+    [
+      'a wrong CRC',
+      (() => {
+        const b = Buffer.from(member);
+        b[b.length - 6] ^= 1;
+        return b;
+      })(),
+    ],
+    [
+      'a wrong size',
+      (() => {
+        const b = Buffer.from(member);
+        b[b.length - 4] ^= 1;
+        return b;
+      })(),
+    ],
+    ['a truncated member', member.subarray(0, member.length - 3)],
+    ['an empty member', zlib.gzipSync(Buffer.alloc(0))],
+    ['a size past maxOutputLength', member, { maxOutputLength: 1000 }],
+    ['windowBits 9', member, { windowBits: 9 }],
+    ['blockSize 0', member, { blockSize: 0 }],
+  ];
+  for (const [m, nodeFn] of inflaters) {
+    it.each(cases)(`${m}: %s behaves exactly as node`, async (_label, input, opts = {}) => {
+      const nodeOpts = { ...opts } as Record<string, unknown>;
+      delete nodeOpts.blockSize;
+      const expected = runNode(nodeFn, input, nodeOpts);
+      const mine = await run(m, input, opts);
+      expect(mine.ok).toBe(expected.ok);
+      if (expected.ok) expect((mine.value as Buffer).equals(expected.value as Buffer)).toBe(true);
+      else expect(mine.value).toEqual(expected.value);
+    });
+  }
+});

@@ -8,7 +8,7 @@ import type { InputType } from 'zlib';
 
 import type { ZlibOptions } from './classes';
 import type { Mode } from './constants';
-import { compressWhole, compressWholeSync } from './whole-member';
+import { wholeMember, wholeMemberSync } from './whole-member';
 import { type ZlibBase, processChunkSync } from './zlib-base';
 
 /** node's result Buffer type, whichever @types/node the caller compiles with. */
@@ -106,9 +106,9 @@ function zlibBufferSync(engine: ZlibBase, buffer: unknown): Buffer | { buffer: B
 
 type Ctor = new (opts?: ZlibOptions) => ZlibBase;
 
-// Compressing one-shots first try a single whole-member descriptor
-// (./whole-member.ts); everything else, and anything that does not fit one,
-// runs a stream as node does.
+// One-shots first try a single whole-member descriptor (./whole-member.ts);
+// everything else, and anything that does not fit one, runs a stream as node
+// does.
 export function asyncMethod(ctor: Ctor, mode: Mode): AsyncCompress {
   return function asyncBufferWrapper(
     buffer: InputType,
@@ -122,13 +122,13 @@ export function asyncMethod(ctor: Ctor, mode: Mode): AsyncCompress {
     const options = opts;
     const viaStream = () => zlibBuffer(new ctor(options) as BufferingEngine, buffer, callback);
     const done = callback as (err: Error | null, result?: Buffer) => void;
-    if (!compressWhole(mode, buffer, options, done, viaStream)) viaStream();
+    if (!wholeMember(mode, buffer, options, done, viaStream)) viaStream();
   } as AsyncCompress;
 }
 
 export function syncMethod(ctor: Ctor, mode: Mode): SyncCompress {
   return function syncBufferWrapper(buffer: InputType, opts?: ZlibOptions): ZlibResult {
-    const whole = compressWholeSync(mode, buffer, opts);
+    const whole = wholeMemberSync(mode, buffer, opts);
     if (whole !== undefined) return whole as ZlibResult;
     return zlibBufferSync(new ctor(opts), buffer) as ZlibResult;
   };

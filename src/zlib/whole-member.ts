@@ -1,9 +1,13 @@
-// One-shot compression of a whole input as a single descriptor: the device
-// compresses it with libdeflate into a complete member (header, data,
-// trailer), with per-thread compressor state, so a call costs no stream and
-// no codec initialisation. Output decompresses anywhere node's does but is not
-// byte-identical to node:zlib's; `blockSize: 0` keeps node's serial zlib path
-// (and its exact bytes) for callers that need them.
+// One-shots as a single descriptor: the device compresses the whole input
+// with libdeflate into a complete member (header, data, trailer), or inflates
+// a whole gzip member whose trailer states its size, with per-thread codec
+// state, so a call costs no stream and no codec initialisation. Compressed
+// output decodes anywhere node's does but is not byte-identical to
+// node:zlib's; `blockSize: 0` keeps node's serial zlib path (and its exact
+// bytes) for callers that need them. Anything the single descriptor cannot
+// settle exactly as node would (several members, trailing data, corrupt
+// input, a size past maxOutputLength) goes back to the stream path, whose
+// results and errors are node's.
 import { isAnyArrayBuffer, isArrayBufferView } from 'util/types';
 
 import { errBufferTooLarge, errOutOfRange, errInvalidArgType } from '../errors';
@@ -39,7 +43,11 @@ interface Plan {
   dst: Buffer;
   descriptor: Omit<Descriptor, 'done'>;
   maxOutputLength: number;
+  /** For inflation: the exact output size the member's trailer promised. */
+  inflatedSize?: number;
 }
+
+const GZIP_MIN_MEMBER = 18; // 10-byte header, empty deflate body, 8-byte trailer
 
 function asBytes(buffer: unknown): Uint8Array | undefined {
   if (typeof buffer === 'string') return Buffer.from(buffer);
@@ -48,19 +56,21 @@ function asBytes(buffer: unknown): Uint8Array | undefined {
   return undefined;
 }
 
-// A whole-member descriptor when the call can take one: a compressing mode,
-// no option libdeflate does not honour (dictionary, strategy, a smaller
-// window, flush kinds, info), and an output bound that fits one descriptor.
+// A whole-member descriptor when the call can take one: no option the
+// single descriptor cannot honour (dictionary, strategy, a smaller window,
+// flush kinds, info, blockSize 0), and sizes that fit one descriptor.
 // Options are validated first so errors are node's, thrown where node throws.
 function plan(mode: Mode, buffer: unknown, opts: unknown, maxBytes: number): Plan | undefined {
-  const format = FORMAT[mode];
-  if (format === undefined || binding === null) return undefined;
+  if (binding === null) return undefined;
+  const inflating = mode === Mode.GUNZIP || mode === Mode.UNZIP;
+  if (FORMAT[mode] === undefined && !inflating) return undefined;
   const o = validateZlibOptions(opts, mode);
   if (blockSizeOption(opts) === 0) return undefined;
+  const window = inflating ? o.windowBits === 0 || o.windowBits === 15 : o.windowBits === 15;
   if (
+    !window ||
     o.dictionary !== undefined ||
     o.strategy !== Z_DEFAULT_STRATEGY ||
-    o.windowBits !== 15 ||
     o.flush !== Z_NO_FLUSH ||
     o.finishFlush !== Z_FINISH ||
     o.info
@@ -68,12 +78,21 @@ function plan(mode: Mode, buffer: unknown, opts: unknown, maxBytes: number): Pla
     return undefined;
   }
   const input = asBytes(buffer);
-  if (input === undefined) return undefined;
+  if (input === undefined || input.length > maxBytes) return undefined;
+  return inflating ? planInflate(input, o.maxOutputLength, maxBytes) : planDeflate(mode, input, o, maxBytes);
+}
+
+function planDeflate(
+  mode: Mode,
+  input: Uint8Array,
+  o: { level: number; maxOutputLength: number },
+  maxBytes: number,
+): Plan | undefined {
   const bound = input.length + (input.length >>> 3) + 1024;
   if (bound > maxBytes) return undefined;
   const dst = Buffer.allocUnsafe(bound);
   const level = o.level < 0 ? 6 : o.level;
-  const { op, flag } = binding.abi;
+  const { op, flag } = binding!.abi;
   return {
     input,
     dst,
@@ -88,23 +107,59 @@ function plan(mode: Mode, buffer: unknown, opts: unknown, maxBytes: number): Pla
       dst,
       dstOff: 0,
       dstLen: dst.length,
-      arg: (level + 1) | (format << 8),
+      arg: (level + 1) | ((FORMAT[mode] as number) << 8),
       flags: flag.FIRST | flag.LAST,
     },
   };
 }
 
+// A gzip member states its size (mod 2^32) in its last four bytes; when the
+// input is exactly one member that size is the output buffer, filled in one
+// step. Unzip takes the same path when the input starts with gzip's magic.
+function planInflate(input: Uint8Array, maxOutputLength: number, maxBytes: number): Plan | undefined {
+  if (input.length < GZIP_MIN_MEMBER || input[0] !== 0x1f || input[1] !== 0x8b) return undefined;
+  const end = input.length;
+  const size =
+    (input[end - 4] | (input[end - 3] << 8) | (input[end - 2] << 16) | (input[end - 1] << 24)) >>> 0;
+  if (size > maxOutputLength || size > maxBytes) return undefined;
+  const dst = Buffer.allocUnsafe(size);
+  return {
+    input,
+    dst,
+    maxOutputLength,
+    inflatedSize: size,
+    descriptor: {
+      op: binding!.abi.op.INFLATE_ONESHOT,
+      flush: 0,
+      ctx: 0,
+      src: input,
+      srcOff: 0,
+      srcLen: input.length,
+      dst,
+      dstOff: 0,
+      dstLen: size,
+      arg: (FORMAT[Mode.GZIP] as number) << 8,
+    },
+  };
+}
+
+// undefined sends the call down the stream path: -ENOSPC, a codec error
+// (node's stream reports it with node's message), or an inflation that did
+// not consume exactly one member of exactly the promised size.
 function result(p: Plan, c: Completion): Buffer | Error | undefined {
-  if (c.status !== 0) return undefined; // e.g. -ENOSPC: the caller takes the stream path
+  if (c.status !== 0) return undefined;
+  if (p.inflatedSize !== undefined && (c.consumed !== p.input.length || c.produced !== p.inflatedSize)) {
+    return undefined;
+  }
   if (c.produced > p.maxOutputLength) return errBufferTooLarge(p.maxOutputLength);
   return p.dst.subarray(0, c.produced);
 }
 
 /**
- * Compresses `buffer` as one member on the device and calls back, or
- * returns false (having done nothing) when the call must take the stream path.
+ * Runs the one-shot as one descriptor and calls back, or returns false
+ * (having done nothing) when the call must take the stream path.
  */
-export function compressWhole(
+export function wholeMember(
   mode: Mode,
   buffer: unknown,
   opts: unknown,
@@ -128,8 +183,8 @@ export function compressWhole(
   return true;
 }
 
-/** The Sync form of compressWhole: the result, or undefined for the stream path. */
-export function compressWholeSync(mode: Mode, buffer: unknown, opts: unknown): Buffer | undefined {
+/** The Sync form of wholeMember: the result, or undefined for the stream path. */
+export function wholeMemberSync(mode: Mode, buffer: unknown, opts: unknown): Buffer | undefined {
   if (binding === null) return undefined;
   const p = plan(mode, buffer, opts, MAX_SYNC_INPUT);
   if (p === undefined) return undefined;

@@ -133,7 +133,14 @@ export class ZlibBase extends Transform {
     this._level = o.level;
     this._strategy = o.strategy;
     this._mode = mode;
-    this.outCapacity = Math.min(queue.maxDescriptorBytes, Math.max(o.chunkSize, OUT_BUFFER_BYTES));
+    // zlib lets inflate copy matches from output it wrote in the same call,
+    // so an explicitly small window is only enforced across calls: with
+    // node's chunkSize-sized output steps a stream that needs a larger
+    // window fails as it does in node, instead of passing in our larger ones.
+    const smallWindow = !isDeflateMode(mode) && o.windowBits > 0 && o.windowBits < 15;
+    this.outCapacity = smallWindow
+      ? Math.min(queue.maxDescriptorBytes, o.chunkSize)
+      : Math.min(queue.maxDescriptorBytes, Math.max(o.chunkSize, OUT_BUFFER_BYTES));
     this._ratioPrior = isDeflateMode(mode) ? 1 : 4;
   }
 
