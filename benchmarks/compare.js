@@ -47,6 +47,8 @@ const GRID = {
     { bytes: 1 * KiB, concurrency: 64, ops: { full: 20000, quick: 2000 } },
     { bytes: 256 * KiB, concurrency: 16, ops: { full: 256, quick: 48 } },
   ],
+  // gunzip(buf, cb) of single members node made (level 6), same closed loop.
+  oneShotGunzip: [{ bytes: 256 * KiB, concurrency: 16, ops: { full: 1024, quick: 96 }, members: 32 }],
   // 1 ms is the finest resolution monitorEventLoopDelay accepts.
   loopDelayResolutionMs: 1,
 };
@@ -451,11 +453,61 @@ function oneShotWorkload({ bytes, concurrency, ops }) {
   };
 }
 
+// Members are compressed by node before timing starts, so both columns
+// measure decompression only.
+function oneShotGunzipWorkload({ bytes, concurrency, ops, members }) {
+  const sizeLabel = `${bytes / KiB} KiB`;
+  let prepared = null;
+  return {
+    id: `oneshot-gunzip-${bytes}`,
+    metrics: [
+      {
+        key: 'opsPerSec',
+        label: `gunzip(buf, cb) ${sizeLabel}, ${concurrency} in flight`,
+        unit: 'ops/s',
+        better: 'higher',
+      },
+    ],
+    run(mod, { corpus, mode }, verify, name) {
+      if (prepared === null || prepared.corpus !== corpus) {
+        const plain = Array.from({ length: members }, (_, i) => sliceAt(corpus, i, bytes));
+        prepared = { corpus, plain, packed: plain.map((p) => zlib.gzipSync(p, { level: 6 })) };
+      }
+      const { plain, packed } = prepared;
+      const total = ops[mode];
+      return new Promise((resolve, reject) => {
+        let started = 0;
+        let completed = 0;
+        let failed = false;
+        const startTime = performance.now();
+        const launch = () => {
+          const i = started++ % members;
+          mod.gunzip(packed[i], (err, out) => {
+            if (failed) return;
+            if (err || (verify && !out.equals(plain[i]))) {
+              failed = true;
+              reject(err || new WrongOutput(`${name} gunzip(buf, cb) ${sizeLabel} #${i}: wrong output`));
+              return;
+            }
+            completed++;
+            if (started < total) launch();
+            else if (completed === total) {
+              resolve({ opsPerSec: total / ((performance.now() - startTime) / 1000) });
+            }
+          });
+        };
+        for (let k = 0; k < Math.min(concurrency, total); k++) launch();
+      });
+    },
+  };
+}
+
 const WORKLOADS = [
   ...GRID.stream.levels.map(streamGzipWorkload),
   streamGunzipWorkload,
   concurrentStreamsWorkload,
   ...GRID.oneShot.map(oneShotWorkload),
+  ...GRID.oneShotGunzip.map(oneShotGunzipWorkload),
 ];
 
 // ---------------------------------------------------------------------------
