@@ -421,36 +421,47 @@ function oneShotWorkload({ bytes, concurrency, ops }) {
       },
     ],
     run(mod, { corpus, mode }, verify, name) {
-      const total = ops[mode];
-      return new Promise((resolve, reject) => {
-        let started = 0;
-        let completed = 0;
-        let failed = false;
-        const startTime = performance.now();
-        const launch = () => {
-          const i = started++;
-          const input = sliceAt(corpus, i, bytes);
-          mod.gzip(input, (err, out) => {
-            if (failed) return;
+      return closedLoop(concurrency, ops[mode], (i, done) => {
+        const input = sliceAt(corpus, i, bytes);
+        mod.gzip(input, (err, out) => {
+          if (!err && verify) {
             try {
-              if (err) throw err;
-              if (verify) expectGunzipsTo(out, input, `${name} gzip(buf, cb) ${sizeLabel} #${i}`);
+              expectGunzipsTo(out, input, `${name} gzip(buf, cb) ${sizeLabel} #${i}`);
             } catch (e) {
-              failed = true;
-              reject(e);
-              return;
+              err = e;
             }
-            completed++;
-            if (started < total) launch();
-            else if (completed === total) {
-              resolve({ opsPerSec: total / ((performance.now() - startTime) / 1000) });
-            }
-          });
-        };
-        for (let k = 0; k < Math.min(concurrency, total); k++) launch();
+          }
+          done(err);
+        });
       });
     },
   };
+}
+
+// Runs `total` calls with `concurrency` in flight (each started when one
+// finishes) and resolves the rate; the first error rejects.
+function closedLoop(concurrency, total, call) {
+  return new Promise((resolve, reject) => {
+    let started = 0;
+    let completed = 0;
+    let failed = false;
+    const startTime = performance.now();
+    const launch = () => {
+      call(started++, (err) => {
+        if (failed) return;
+        if (err) {
+          failed = true;
+          reject(err);
+          return;
+        }
+        completed++;
+        if (started < total) launch();
+        else if (completed === total)
+          resolve({ opsPerSec: total / ((performance.now() - startTime) / 1000) });
+      });
+    };
+    for (let k = 0; k < Math.min(concurrency, total); k++) launch();
+  });
 }
 
 // Members are compressed by node before timing starts, so both columns
@@ -474,29 +485,14 @@ function oneShotGunzipWorkload({ bytes, concurrency, ops, members }) {
         prepared = { corpus, plain, packed: plain.map((p) => zlib.gzipSync(p, { level: 6 })) };
       }
       const { plain, packed } = prepared;
-      const total = ops[mode];
-      return new Promise((resolve, reject) => {
-        let started = 0;
-        let completed = 0;
-        let failed = false;
-        const startTime = performance.now();
-        const launch = () => {
-          const i = started++ % members;
-          mod.gunzip(packed[i], (err, out) => {
-            if (failed) return;
-            if (err || (verify && !out.equals(plain[i]))) {
-              failed = true;
-              reject(err || new WrongOutput(`${name} gunzip(buf, cb) ${sizeLabel} #${i}: wrong output`));
-              return;
-            }
-            completed++;
-            if (started < total) launch();
-            else if (completed === total) {
-              resolve({ opsPerSec: total / ((performance.now() - startTime) / 1000) });
-            }
-          });
-        };
-        for (let k = 0; k < Math.min(concurrency, total); k++) launch();
+      return closedLoop(concurrency, ops[mode], (n, done) => {
+        const i = n % members;
+        mod.gunzip(packed[i], (err, out) => {
+          if (!err && verify && !out.equals(plain[i])) {
+            err = new WrongOutput(`${name} gunzip(buf, cb) ${sizeLabel} #${i}: wrong output`);
+          }
+          done(err);
+        });
       });
     },
   };
