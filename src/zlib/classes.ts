@@ -59,43 +59,19 @@ export type ZlibOptions = NodeZlibOptions & {
 
 matchNodePrototypes(Zlib.prototype, ZlibBase.prototype);
 
-class DeflateStream extends Zlib {
-  constructor(opts?: ZlibOptions) {
-    super(opts, Mode.DEFLATE);
-  }
-}
-class InflateStream extends Zlib {
-  constructor(opts?: ZlibOptions) {
-    super(opts, Mode.INFLATE);
-  }
-}
-class GzipStream extends Zlib {
-  constructor(opts?: ZlibOptions) {
-    super(opts, Mode.GZIP);
-  }
-}
-class GunzipStream extends Zlib {
-  constructor(opts?: ZlibOptions) {
-    super(opts, Mode.GUNZIP);
-  }
-}
-class DeflateRawStream extends Zlib {
-  constructor(opts?: ZlibOptions) {
-    // node rewrites the caller's object the same way: zlib no longer
-    // supports 8-bit windows for raw deflate.
-    if (opts && opts.windowBits === 8) opts.windowBits = 9;
-    super(opts, Mode.DEFLATERAW);
-  }
-}
-class InflateRawStream extends Zlib {
-  constructor(opts?: ZlibOptions) {
-    super(opts, Mode.INFLATERAW);
-  }
-}
-class UnzipStream extends Zlib {
-  constructor(opts?: ZlibOptions) {
-    super(opts, Mode.UNZIP);
-  }
+// One class per mode: distinct prototypes (so instanceof tells them apart)
+// and hidden classes, the constructor differing only in the mode it passes.
+function modeClass(mode: Mode, name: string): new (opts?: ZlibOptions) => Zlib {
+  const cls = class extends Zlib {
+    constructor(opts?: ZlibOptions) {
+      // node rewrites the caller's object the same way: zlib no longer
+      // supports 8-bit windows for raw deflate.
+      if (mode === Mode.DEFLATERAW && opts && opts.windowBits === 8) opts.windowBits = 9;
+      super(opts, mode);
+    }
+  };
+  Object.defineProperty(cls, 'name', { value: `${name}Stream` });
+  return cls;
 }
 
 /** Callable constructor; statics (Readable.from, toWeb, ...) are inherited from Transform, as node's are. */
@@ -152,18 +128,18 @@ function initializeInPlace(cls: new (opts?: ZlibOptions) => unknown, self: objec
   }
 }
 
-export const Deflate = callable(DeflateStream, 'Deflate');
-export const Inflate = callable(InflateStream, 'Inflate');
-export const Gzip = callable(GzipStream, 'Gzip');
-export const Gunzip = callable(GunzipStream, 'Gunzip');
-export const DeflateRaw = callable(DeflateRawStream, 'DeflateRaw');
-export const InflateRaw = callable(InflateRawStream, 'InflateRaw');
-export const Unzip = callable(UnzipStream, 'Unzip');
+export const Deflate = callable(modeClass(Mode.DEFLATE, 'Deflate'), 'Deflate');
+export const Inflate = callable(modeClass(Mode.INFLATE, 'Inflate'), 'Inflate');
+export const Gzip = callable(modeClass(Mode.GZIP, 'Gzip'), 'Gzip');
+export const Gunzip = callable(modeClass(Mode.GUNZIP, 'Gunzip'), 'Gunzip');
+export const DeflateRaw = callable(modeClass(Mode.DEFLATERAW, 'DeflateRaw'), 'DeflateRaw');
+export const InflateRaw = callable(modeClass(Mode.INFLATERAW, 'InflateRaw'), 'InflateRaw');
+export const Unzip = callable(modeClass(Mode.UNZIP, 'Unzip'), 'Unzip');
 
-export type Deflate = DeflateStream;
-export type Inflate = InflateStream;
-export type Gzip = GzipStream;
-export type Gunzip = GunzipStream;
-export type DeflateRaw = DeflateRawStream;
-export type InflateRaw = InflateRawStream;
-export type Unzip = UnzipStream;
+export type Deflate = Zlib;
+export type Inflate = Zlib;
+export type Gzip = Zlib;
+export type Gunzip = Zlib;
+export type DeflateRaw = Zlib;
+export type InflateRaw = Zlib;
+export type Unzip = Zlib;

@@ -41,7 +41,7 @@ export function blockSizeOption(opts: unknown): number | undefined {
 interface Plan {
   input: Uint8Array;
   dst: Buffer;
-  descriptor: Omit<Descriptor, 'done'>;
+  descriptor: Descriptor;
   maxOutputLength: number;
   /** For inflation: the exact output size the member's trailer promised. */
   inflatedSize?: number;
@@ -97,19 +97,31 @@ function planDeflate(
     input,
     dst,
     maxOutputLength: o.maxOutputLength,
-    descriptor: {
-      op: op.DEFLATE_BLOCK,
-      flush: 0,
-      ctx: 0,
-      src: input,
-      srcOff: 0,
-      srcLen: input.length,
+    descriptor: wholeDescriptor(
+      op.DEFLATE_BLOCK,
+      input,
       dst,
-      dstOff: 0,
-      dstLen: dst.length,
-      arg: (level + 1) | ((FORMAT[mode] as number) << 8),
-      flags: flag.FIRST | flag.LAST,
-    },
+      (level + 1) | ((FORMAT[mode] as number) << 8),
+      flag.FIRST | flag.LAST,
+    ),
+  };
+}
+
+/** One descriptor over all of `input` and all of `dst`; the caller sets `done`. */
+function wholeDescriptor(op: number, input: Uint8Array, dst: Buffer, arg: number, flags = 0): Descriptor {
+  return {
+    op,
+    flush: 0,
+    ctx: 0,
+    src: input,
+    srcOff: 0,
+    srcLen: input.length,
+    dst,
+    dstOff: 0,
+    dstLen: dst.length,
+    arg,
+    flags,
+    done: noop,
   };
 }
 
@@ -128,24 +140,15 @@ function planInflate(input: Uint8Array, maxOutputLength: number, maxBytes: numbe
     dst,
     maxOutputLength,
     inflatedSize: size,
-    descriptor: {
-      op: binding!.abi.op.INFLATE_ONESHOT,
-      flush: 0,
-      ctx: 0,
-      src: input,
-      srcOff: 0,
-      srcLen: input.length,
+    descriptor: wholeDescriptor(
+      binding!.abi.op.INFLATE_ONESHOT,
+      input,
       dst,
-      dstOff: 0,
-      dstLen: size,
-      arg: (FORMAT[Mode.GZIP] as number) << 8,
-    },
+      (FORMAT[Mode.GZIP] as number) << 8,
+    ),
   };
 }
 
-// undefined sends the call down the stream path: -ENOSPC, a codec error
-// (node's stream reports it with node's message), or an inflation that did
-// not consume exactly one member of exactly the promised size.
 function result(p: Plan, c: Completion): Buffer | Error | undefined {
   if (c.status !== 0) return undefined;
   if (p.inflatedSize !== undefined && (c.consumed !== p.input.length || c.produced !== p.inflatedSize)) {
@@ -171,15 +174,13 @@ export function wholeMember(
   if (queue === null) return false;
   const p = plan(mode, buffer, opts, queue.maxDescriptorBytes);
   if (p === undefined) return false;
-  queue.enqueue({
-    ...p.descriptor,
-    done: (c) => {
-      const r = result(p, c);
-      if (r === undefined) fallback();
-      else if (r instanceof Error) callback(r);
-      else callback(null, r);
-    },
-  });
+  p.descriptor.done = (c) => {
+    const r = result(p, c);
+    if (r === undefined) fallback();
+    else if (r instanceof Error) callback(r);
+    else callback(null, r);
+  };
+  queue.enqueue(p.descriptor);
   return true;
 }
 
@@ -188,7 +189,7 @@ export function wholeMemberSync(mode: Mode, buffer: unknown, opts: unknown): Buf
   if (binding === null) return undefined;
   const p = plan(mode, buffer, opts, MAX_SYNC_INPUT);
   if (p === undefined) return undefined;
-  const r = result(p, currentQueue().runInline({ ...p.descriptor, done: noop }));
+  const r = result(p, currentQueue().runInline(p.descriptor));
   if (r instanceof Error) throw r;
   return r;
 }
