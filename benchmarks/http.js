@@ -1,26 +1,34 @@
 #!/usr/bin/env node
 'use strict';
 /*
- * uaccel/http vs the `compression` package (node:zlib) as express middleware.
+ * uaccel/http vs the `compression` package (node:zlib) as express middleware,
+ * with the same server and no middleware as the ceiling.
  *
  *   node benchmarks/http.js [--quick] [--reps=N]
  *
- * Grid: response bodies of 4 KiB and 64 KiB of text, gzip level 6 (both
- * middlewares' default), 32 keep-alive clients, a fixed number of requests
- * per measurement (full: 4000, quick: 300). Each middleware runs in its own
- * server process (so the client's work is not billed to it) and the client
- * checks every response body. Middlewares alternate per repetition; the
- * median requests/s and the server's event-loop delay p99 are reported, with
- * the ratio uaccel/compression measured in the same run.
+ * Grid: pre-serialized JSON bodies of 1 KiB, 64 KiB and 1 MiB (API-like
+ * records, generated deterministically), gzip at levels 1 and 6. Three
+ * server processes (none / compression / uaccel), each an express app in its
+ * own child process; the load comes from autocannon in this process, 32
+ * keep-alive connections, a fixed duration per measurement (full: 5 s,
+ * quick: 1 s). The order of the servers rotates per repetition and the
+ * median requests/s and p99 latency over the repetitions are reported, with
+ * the ratio uaccel/compression of the same run. Every cell first checks,
+ * untimed, that each server's response decodes to the body.
  */
 
 const { fork } = require('node:child_process');
 const http = require('node:http');
+const os = require('node:os');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const { once } = require('node:events');
 
 const KiB = 1024;
+const SIZES = [1 * KiB, 64 * KiB, 1024 * KiB];
+const LEVELS = [1, 6];
+const SERVERS = ['none', 'compression', 'uaccel'];
+const CONNECTIONS = 32;
 
 if (process.argv[2] === '--serve') {
   serve(process.argv[3]);
@@ -31,76 +39,128 @@ if (process.argv[2] === '--serve') {
   });
 }
 
-/** Server side: one express app with the named middleware; reports its event-loop delay on request. */
+/**
+ * Server side: one express app; `/<level>/<bytes>` sends the pre-serialized
+ * body through the named middleware at that level (`none`: no middleware).
+ */
 function serve(which) {
   const express = require('express');
-  const { monitorEventLoopDelay } = require('node:perf_hooks');
-  const middleware =
+  const factory =
     which === 'uaccel'
       ? require(path.join(__dirname, '..', 'dist', 'cjs', 'http', 'index.js'))
-      : require('compression');
-  const bodies = new Map();
+      : which === 'compression'
+        ? require('compression')
+        : null;
+  const bodies = new Map(SIZES.map((size) => [String(size), makeJson(size)]));
+  const send = (req, res) => {
+    const body = bodies.get(req.params.size);
+    if (body === undefined) return res.sendStatus(404);
+    res.type('json').send(body);
+  };
   const app = express();
-  app.use(middleware());
-  app.get('/:kib', (req, res) => {
-    const kib = Number(req.params.kib);
-    if (!bodies.has(kib)) bodies.set(kib, makeText(kib * KiB));
-    res.type('text/plain').send(bodies.get(kib));
-  });
-  let histogram = monitorEventLoopDelay({ resolution: 1 });
-  process.on('message', (msg) => {
-    if (msg === 'reset') {
-      histogram.disable();
-      histogram = monitorEventLoopDelay({ resolution: 1 });
-      histogram.enable();
-      process.send({ reset: true });
-    } else if (msg === 'delay') {
-      process.send({ p99: histogram.percentile(99) / 1e6 });
-    }
-  });
+  for (const level of LEVELS) {
+    const router = express.Router();
+    if (factory) router.use(factory({ level }));
+    router.get('/:size', send);
+    app.use(`/${level}`, router);
+  }
   const server = app.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 }
 
-/** Seeded English-like text, the same in every process. */
-function makeText(size) {
-  const words =
-    'the of and to in is that for it as was with be by on not queue ring device buffer stream gzip window worker'.split(
-      ' ',
-    );
+/**
+ * A JSON array of API-like records (ids, names, emails, timestamps, enums,
+ * nested objects), seeded so every process builds the same text, and cut to
+ * exactly `size` bytes by the length of the last record's note.
+ */
+function makeJson(size) {
   let a = 0x5eed;
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  while (at < size) {
+  const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = Math.imul(a ^ (a >>> 15), a | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const r = (t ^ (t >>> 14)) >>> 0;
-    at += out.write(words[r % words.length] + ((r >>> 16) % 13 === 0 ? '\n' : ' '), at, 'latin1');
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+  const pick = (xs) => xs[next() % xs.length];
+  const first = [
+    'Ada',
+    'Grace',
+    'Linus',
+    'Ken',
+    'Barbara',
+    'Edsger',
+    'Margaret',
+    'Dennis',
+    'Radia',
+    'Niklaus',
+  ];
+  const last = ['Lovelace', 'Hopper', 'Torvalds', 'Thompson', 'Liskov', 'Dijkstra', 'Hamilton', 'Ritchie'];
+  const cities = ['Lisbon', 'Osaka', 'Nairobi', 'Toronto', 'Berlin', 'Santiago', 'Pune', 'Oslo'];
+  const tags = ['admin', 'beta', 'billing', 'support', 'trial', 'enterprise', 'mobile', 'legacy'];
+  const words = 'order shipped pending refund invoice account review update priority customer note'.split(
+    ' ',
+  );
+  const record = (id) => {
+    const f = pick(first);
+    const l = pick(last);
+    const t = 1767225600 + (next() % 31536000);
+    return {
+      id,
+      uuid: [8, 4, 4, 4, 12].map((n) => next().toString(16).padStart(8, '0').repeat(2).slice(0, n)).join('-'),
+      name: `${f} ${l}`,
+      email: `${f}.${l}${next() % 100}@example.com`.toLowerCase(),
+      status: pick(['active', 'inactive', 'pending', 'suspended']),
+      createdAt: new Date(t * 1000).toISOString(),
+      score: (next() % 100000) / 100,
+      verified: next() % 2 === 0,
+      tags: Array.from({ length: 1 + (next() % 3) }, () => pick(tags)),
+      address: {
+        city: pick(cities),
+        zip: String(10000 + (next() % 89999)),
+        country: pick(['PT', 'JP', 'KE', 'CA']),
+      },
+      orders: next() % 40,
+      note: '',
+    };
+  };
+  const fill = (n) => Array.from({ length: n }, () => pick(words)).join(' ');
+  const records = [];
+  for (;;) {
+    const r = record(records.length + 1);
+    records.push(r);
+    if (JSON.stringify(records).length > size) {
+      records.pop();
+      break;
+    }
   }
-  return out;
+  const lastRecord = records[records.length - 1];
+  let note = fill(200);
+  while (note.length < size) note += ` ${note}`;
+  const room = size - JSON.stringify(records).length;
+  lastRecord.note = note.slice(0, room);
+  const json = JSON.stringify(records);
+  if (json.length !== size) throw new Error(`makeJson(${size}) made ${json.length} bytes`);
+  return json;
 }
 
 async function startServer(which) {
   const child = fork(__filename, ['--serve', which], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [msg] = await once(child, 'message');
-  return { child, port: msg.port };
+  return { which, child, port: msg.port };
 }
 
-async function ask(child, msg) {
-  child.send(msg);
-  const [reply] = await once(child, 'message');
-  return reply;
-}
-
-function get(agent, port, kib) {
+function get(port, urlPath) {
   return new Promise((resolve, reject) => {
     const req = http.get(
-      { host: '127.0.0.1', port, path: `/${kib}`, agent, headers: { 'accept-encoding': 'gzip' } },
+      { host: '127.0.0.1', port, path: urlPath, agent: false, headers: { 'accept-encoding': 'gzip' } },
       (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
         res.on('end', () =>
-          resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }),
+          resolve({
+            status: res.statusCode,
+            encoding: res.headers['content-encoding'],
+            body: Buffer.concat(chunks),
+          }),
         );
         res.on('error', reject);
       },
@@ -109,26 +169,32 @@ function get(agent, port, kib) {
   });
 }
 
-async function measure(server, kib, requests, concurrency, expected) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  await ask(server.child, 'reset');
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < requests) {
-        next++;
-        const r = await get(agent, server.port, kib);
-        if (r.encoding !== 'gzip' || !zlib.gunzipSync(r.body).equals(expected)) {
-          throw new Error(`wrong response for /${kib} (content-encoding ${r.encoding})`);
-        }
-      }
-    }),
-  );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const { p99 } = await ask(server.child, 'delay');
-  agent.destroy();
-  return { rps: requests / seconds, p99 };
+/** Untimed: the response decodes to the body, compressed by every middleware. */
+async function verify(server, urlPath, expected) {
+  const r = await get(server.port, urlPath);
+  const wantEncoding = server.which === 'none' ? undefined : 'gzip';
+  const body = r.encoding === 'gzip' ? zlib.gunzipSync(r.body) : r.body;
+  if (r.status !== 200 || r.encoding !== wantEncoding || body.toString() !== expected) {
+    throw new Error(
+      `${server.which} ${urlPath}: wrong response (status ${r.status}, encoding ${r.encoding})`,
+    );
+  }
+}
+
+async function measure(server, urlPath, seconds) {
+  const autocannon = require('autocannon');
+  const result = await autocannon({
+    url: `http://127.0.0.1:${server.port}${urlPath}`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: { 'accept-encoding': 'gzip' },
+  });
+  if (result.errors || result.timeouts || result.non2xx) {
+    throw new Error(
+      `${server.which} ${urlPath}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`,
+    );
+  }
+  return { rps: result.requests.total / result.duration, p99: result.latency.p99 };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -144,56 +210,83 @@ async function main() {
   const quick = args.includes('--quick');
   const repsArg = args.find((a) => a.startsWith('--reps='));
   const reps = repsArg ? Number(repsArg.split('=')[1]) : quick ? 1 : 3;
-  const requests = quick ? 300 : 4000;
-  const concurrency = 32;
-  const sizes = [4, 64];
-  const names = ['compression', 'uaccel'];
+  const seconds = quick ? 1 : 5;
   const servers = {};
-  for (const n of names) servers[n] = await startServer(n);
+  for (const n of SERVERS) servers[n] = await startServer(n);
   try {
+    // Every request of a cell asks for gzip; the ceiling's server ignores it.
+    // It does not depend on the level, so it is measured once per body.
     const rows = [];
-    for (const kib of sizes) {
-      const expected = makeText(kib * KiB);
-      const samples = Object.fromEntries(names.map((n) => [n, { rps: [], p99: [] }]));
-      for (const n of names) await measure(servers[n], kib, 50, concurrency, expected); // warm-up
+    for (const size of SIZES) {
+      const expected = makeJson(size);
+      const samples = {};
+      const cells = [
+        ['none', 1],
+        ...LEVELS.flatMap((level) => [
+          ['compression', level],
+          ['uaccel', level],
+        ]),
+      ];
+      for (const [n, level] of cells) {
+        const urlPath = `/${level}/${size}`;
+        await verify(servers[n], urlPath, expected);
+        await measure(servers[n], urlPath, quick ? 0.5 : 1); // warm-up
+        samples[`${n}/${level}`] = { rps: [], p99: [] };
+      }
       for (let rep = 0; rep < reps; rep++) {
-        for (const n of names) {
-          const m = await measure(servers[n], kib, requests, concurrency, expected);
-          samples[n].rps.push(m.rps);
-          samples[n].p99.push(m.p99);
+        // Rotate the order so no server always runs first (or right after another's load).
+        const order = cells.map((_, i) => cells[(i + rep) % cells.length]);
+        if (rep % 2 === 1) order.reverse();
+        for (const [n, level] of order) {
+          const m = await measure(servers[n], `/${level}/${size}`, seconds);
+          samples[`${n}/${level}`].rps.push(m.rps);
+          samples[`${n}/${level}`].p99.push(m.p99);
         }
       }
-      const rps = Object.fromEntries(names.map((n) => [n, median(samples[n].rps)]));
-      const p99 = Object.fromEntries(names.map((n) => [n, median(samples[n].p99)]));
-      rows.push([
-        `GET ${kib} KiB text, gzip`,
-        'req/s',
-        rps.compression.toFixed(0),
-        rps.uaccel.toFixed(0),
-        `${(rps.uaccel / rps.compression).toFixed(2)}x`,
-      ]);
-      rows.push([
-        '  server event-loop delay p99',
-        'ms',
-        p99.compression.toFixed(2),
-        p99.uaccel.toFixed(2),
-        `${(p99.compression / p99.uaccel).toFixed(2)}x`,
-      ]);
+      const rps = (key) => median(samples[key].rps);
+      const p99 = (key) => median(samples[key].p99);
+      for (const level of LEVELS) {
+        const c = `compression/${level}`;
+        const u = `uaccel/${level}`;
+        rows.push([
+          size >= 1024 * KiB ? `${size / 1024 / KiB} MiB` : `${size / KiB} KiB`,
+          String(level),
+          rps('none/1').toFixed(0),
+          rps(c).toFixed(0),
+          rps(u).toFixed(0),
+          `${(rps(u) / rps(c)).toFixed(2)}x`,
+          p99('none/1').toFixed(1),
+          p99(c).toFixed(1),
+          p99(u).toFixed(1),
+        ]);
+      }
     }
-    const header = ['workload', 'unit', 'compression', 'uaccel/http', 'ratio'];
+    const header = [
+      'body',
+      'level',
+      'req/s none',
+      'req/s compression',
+      'req/s uaccel',
+      'uaccel/compression',
+      'p99 ms none',
+      'p99 ms compression',
+      'p99 ms uaccel',
+    ];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells) =>
       cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
     console.log(
-      `express + compression middleware: ${concurrency} keep-alive clients, ${requests} requests, median of ${reps}, node ${process.version}`,
+      `express + JSON body, Accept-Encoding: gzip; autocannon ${CONNECTIONS} keep-alive connections, ` +
+        `${seconds} s per measurement, median of ${reps}; node ${process.version}, ${os.cpus().length} CPUs ` +
+        'shared by the servers, their zlib/device threads and the load generator',
     );
     console.log(line(header));
     console.log(widths.map((w) => '-'.repeat(w)).join('  '));
     for (const r of rows) console.log(line(r));
     console.log(
-      'ratio: uaccel/compression for req/s, compression/uaccel for delay (higher is better for uaccel)',
+      'none: the same server without middleware (uncompressed), measured once per body, shown for both levels',
     );
   } finally {
-    for (const n of names) servers[n].child.kill();
+    for (const n of SERVERS) servers[n].child.kill();
   }
 }
