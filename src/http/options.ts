@@ -30,7 +30,7 @@ export interface ResolvedOptions {
 
 const UNITS: Readonly<Record<string, number>> = { b: 1, kb: 1 << 10, mb: 1 << 20, gb: 1 << 30 };
 
-function parseBytes(value: number | string, name: string): number {
+export function parseBytes(value: number | string, name: string): number {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw errOutOfRange(name, 'a finite number', value);
     return value;
