@@ -9,6 +9,7 @@ import * as zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { compression } from '../src/http/compression';
+import * as uaccel from '../src/index';
 import { KiB, text } from './helpers/corpus';
 import { hasTool, scratch } from './helpers/cli';
 import { raw, serve, type Served } from './helpers/http-server';
@@ -119,9 +120,9 @@ describe('Accept-Encoding negotiation', () => {
     });
   }
 
-  it('gzip bytes are what node:zlib produces at the same level', async () => {
+  it("a whole body is compressed as uaccel's one-shot gzip does it at the same level", async () => {
     const r = await raw(`${server.url}/text`, { 'Accept-Encoding': 'gzip' });
-    expect(r.body.equals(zlib.gzipSync(BODY))).toBe(true);
+    expect(r.body.equals(uaccel.gzipSync(BODY))).toBe(true);
   });
 });
 
@@ -261,7 +262,8 @@ describe('options', () => {
     try {
       expect((await raw(s.url, { 'Accept-Encoding': 'gzip' })).headers['content-encoding']).toBeUndefined();
       const r = await raw(t.url, { 'Accept-Encoding': 'gzip', 'X-Compress': 'yes' });
-      expect(r.body.equals(zlib.gzipSync(BODY, { level: 1 }))).toBe(true);
+      expect(r.body.equals(uaccel.gzipSync(BODY, { level: 1 }))).toBe(true);
+      expect(r.body.equals(uaccel.gzipSync(BODY, { level: 6 }))).toBe(false);
       expect((await raw(t.url, { 'Accept-Encoding': 'gzip' })).headers['content-encoding']).toBeUndefined();
     } finally {
       await s.close();
@@ -291,6 +293,21 @@ describe('options', () => {
     }
   });
 
+  it("blockSize: 0 gives node:zlib's bytes", async () => {
+    const s = await serve((app) => {
+      app.use(compression({ level: 3, blockSize: 0 }));
+      app.get('/', (_req, res) => res.type('text/plain').send(BODY));
+    });
+    try {
+      const r = await raw(s.url, { 'Accept-Encoding': 'gzip' });
+      expect(r.body.equals(zlib.gzipSync(BODY, { level: 3 }))).toBe(true);
+      const d = await raw(s.url, { 'Accept-Encoding': 'deflate' });
+      expect(d.body.equals(zlib.deflateSync(BODY, { level: 3 }))).toBe(true);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('bad options throw node-shaped errors at construction', () => {
     expect(() => compression({ filter: 'yes' as never })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
@@ -299,5 +316,11 @@ describe('options', () => {
       expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
     );
     expect(() => compression({ level: 42 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => compression({ blockSize: -1 })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+    );
+    expect(() => compression({ blockSize: '0' as never })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
   });
 });

@@ -2,15 +2,21 @@
 // for the `compression` package that compresses gzip and deflate on uaccel's
 // device (br on node:zlib's brotli).
 //
-// The response's write/end/on are wrapped (as `compression` does) so that
+// The response's write/end are wrapped (as `compression` does) so that
 // handlers keep writing to `res`; the choice to compress is made when the
 // headers go out, the one moment all of status, headers and (for a single
 // res.end) length are known.
+//
+// A body that is whole by the time res.end() runs (res.send, res.end(body),
+// or writes followed by end in the same tick) is compressed by one one-shot
+// call: on the device that is a single whole-member descriptor, with no
+// stream and no codec state per response. Anything still being written
+// after that tick, or flushed, goes through a compression stream.
 import type { IncomingMessage, ServerResponse } from 'http';
-import type { Transform } from 'stream';
+import { getDefaultHighWaterMark, type Transform } from 'stream';
 import * as nodeZlib from 'zlib';
 
-import { createDeflate, createGzip } from '../index';
+import { createDeflate, createGzip, deflate, gzip } from '../index';
 import { negotiate, type Coding } from './accept-encoding';
 import { defaultFilter, resolveOptions, type CompressionOptions, type ResolvedOptions } from './options';
 
@@ -24,12 +30,17 @@ export interface FlushableResponse {
   flush(): void;
 }
 
+type Encoding = Exclude<Coding, 'identity'>;
+type Chunk = Buffer | Uint8Array;
+type WriteCallback = (err?: Error | null) => void;
+type Listener = (...args: unknown[]) => void;
+type Compressor = Transform & { flush(callback?: () => void): void };
+type OneShot = (input: Chunk, callback: (err: Error | null, result: Buffer) => void) => void;
+
 const CODINGS: readonly Coding[] = ['br', 'gzip', 'deflate', 'identity'];
 const NO_TRANSFORM = /(?:^|,)\s*no-transform\s*(?:,|$)/i;
 /** Statuses whose responses carry no body. */
 const BODYLESS_STATUS = new Set([204, 304]);
-
-type Listener = (...args: unknown[]) => void;
 const DRAIN_LISTENER_METHODS = [
   'on',
   'addListener',
@@ -39,10 +50,14 @@ const DRAIN_LISTENER_METHODS = [
   'removeListener',
   'off',
 ] as const;
+/**
+ * Bytes written before end() that are held for a one-shot; past this the
+ * response is plainly being streamed and gets a stream (and backpressure).
+ */
+const MAX_GATHERED = 1 << 20;
+const WRITABLE_HIGH_WATER_MARK = getDefaultHighWaterMark(false);
 
-type Compressor = Transform & { flush(callback?: () => void): void };
-
-function createCompressor(coding: Exclude<Coding, 'identity'>, opts: ResolvedOptions): Compressor {
+function createCompressor(coding: Encoding, opts: ResolvedOptions): Compressor {
   switch (coding) {
     case 'gzip':
       return createGzip(opts.zlib) as unknown as Compressor;
@@ -53,14 +68,23 @@ function createCompressor(coding: Exclude<Coding, 'identity'>, opts: ResolvedOpt
   }
 }
 
+function oneShots(opts: ResolvedOptions): Record<Encoding, OneShot> {
+  return {
+    gzip: (input, cb) => gzip(input, opts.zlib, cb),
+    deflate: (input, cb) => deflate(input, opts.zlib, cb),
+    br: (input, cb) => nodeZlib.brotliCompress(input, opts.brotli, cb),
+  };
+}
+
 function addVary(res: ServerResponse, field: string): void {
   const current = res.getHeader('Vary');
-  const values =
-    current === undefined
-      ? []
-      : String(current)
-          .split(',')
-          .map((v) => v.trim());
+  if (current === undefined) {
+    res.setHeader('Vary', field);
+    return;
+  }
+  const values = String(current)
+    .split(',')
+    .map((v) => v.trim());
   if (values.includes('*') || values.some((v) => v.toLowerCase() === field.toLowerCase())) return;
   res.setHeader('Vary', [...values.filter((v) => v !== ''), field].join(', '));
 }
@@ -71,15 +95,17 @@ function byteLength(chunk: unknown, encoding: unknown): number {
   return (chunk as Uint8Array).byteLength;
 }
 
-function toBuffer(chunk: unknown, encoding: unknown): Buffer | Uint8Array {
+function toBuffer(chunk: unknown, encoding: unknown): Chunk {
   return typeof chunk === 'string'
     ? Buffer.from(chunk, encoding as BufferEncoding | undefined)
-    : (chunk as Uint8Array);
+    : (chunk as Chunk);
 }
 
 /** Whether the response's content would be compressed for a client that accepts it. */
 function compressibleContent(req: IncomingMessage, res: ServerResponse, opts: ResolvedOptions): boolean {
-  return opts.filter(req, res) && !NO_TRANSFORM.test(String(res.getHeader('Cache-Control') ?? ''));
+  if (!opts.filter(req, res)) return false;
+  const cacheControl = res.getHeader('Cache-Control');
+  return cacheControl === undefined || !NO_TRANSFORM.test(String(cacheControl));
 }
 
 /** Whether this particular response has a body worth compressing. */
@@ -93,14 +119,22 @@ function compressibleBody(
   const declared = res.getHeader('Content-Length');
   const length = declared !== undefined ? Number(declared) : endLength;
   if (length !== undefined && length < opts.threshold) return false;
-  return String(res.getHeader('Content-Encoding') ?? 'identity').toLowerCase() === 'identity';
+  const encoding = res.getHeader('Content-Encoding');
+  return encoding === undefined || String(encoding).toLowerCase() === 'identity';
 }
 
 export function compression(options?: CompressionOptions): Middleware {
   const opts = resolveOptions(options);
+  const oneShot = oneShots(opts);
 
   return function compressionMiddleware(req, res, next) {
+    /** Set when the headers went out compressed; the body is then compressed once or streamed. */
+    let coding: Encoding | undefined;
     let compressor: Compressor | undefined;
+    /** Chunks written while the body may still turn out whole (see MAX_GATHERED). */
+    let gathered: Chunk[] | undefined;
+    let gatheredBytes = 0;
+    let gatheredCallbacks: WriteCallback[] | undefined;
     let ended = false;
     /** Body length when res.end(chunk) sends the whole body before headers. */
     let endLength: number | undefined;
@@ -112,6 +146,7 @@ export function compression(options?: CompressionOptions): Middleware {
     const writeHead = res.writeHead;
 
     (res as ServerResponse & FlushableResponse).flush = function flush() {
+      if (!compressor && gathered && !ended) startStream();
       compressor?.flush();
     };
 
@@ -131,9 +166,26 @@ export function compression(options?: CompressionOptions): Middleware {
     res.write = function (this: ServerResponse, chunk: unknown, encoding?: unknown, callback?: unknown) {
       if (ended) return false;
       if (!this.headersSent) this.writeHead(this.statusCode);
-      if (!compressor) return (write as (...a: unknown[]) => boolean).call(this, chunk, encoding, callback);
+      if (coding === undefined)
+        return (write as (...a: unknown[]) => boolean).call(this, chunk, encoding, callback);
       if (typeof encoding === 'function') [encoding, callback] = [undefined, encoding];
-      return compressor.write(toBuffer(chunk, encoding), callback as (err?: Error | null) => void);
+      const buffer = toBuffer(chunk, encoding);
+      if (compressor) return compressor.write(buffer, callback as WriteCallback);
+      // Hold the chunk: an end() in this same tick makes the body whole.
+      if (gathered === undefined) {
+        gathered = [];
+        process.nextTick(startStream);
+      }
+      gathered.push(buffer);
+      gatheredBytes += buffer.byteLength;
+      if (typeof callback === 'function') (gatheredCallbacks ??= []).push(callback as WriteCallback);
+      if (gatheredBytes > MAX_GATHERED) {
+        startStream();
+        return !(compressor as Compressor | undefined)?.writableNeedDrain;
+      }
+      // What the stream would answer; a 'drain' listener added now moves to
+      // the stream when it starts, and that stream's drain is the one awaited.
+      return gatheredBytes < WRITABLE_HIGH_WATER_MARK;
     } as typeof res.write;
 
     res.end = function (this: ServerResponse, chunk?: unknown, encoding?: unknown, callback?: unknown) {
@@ -144,32 +196,22 @@ export function compression(options?: CompressionOptions): Middleware {
         endLength = byteLength(chunk, encoding);
         this.writeHead(this.statusCode);
       }
-      if (!compressor)
+      if (coding === undefined)
         return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, encoding, callback);
       ended = true;
       if (typeof callback === 'function') this.once('finish', callback as () => void);
-      if (chunk !== undefined && chunk !== null) compressor.end(toBuffer(chunk, encoding));
-      else compressor.end();
+      const last = chunk !== undefined && chunk !== null ? toBuffer(chunk, encoding) : undefined;
+      if (compressor) {
+        if (last) compressor.end(last);
+        else compressor.end();
+      } else {
+        const parts = gathered ?? [];
+        if (last) parts.push(last);
+        gathered = undefined;
+        compressWhole(coding, parts.length === 1 ? parts[0] : Buffer.concat(parts));
+      }
       return this;
     } as typeof res.end;
-
-    // 'drain' must come from the compressor once one exists: it is what
-    // res.write's return value refers to. Every listener method is
-    // redirected, so once() and removeListener() act on the same emitter.
-    for (const method of DRAIN_LISTENER_METHODS) {
-      const original = res[method] as (event: string | symbol, listener: Listener) => ServerResponse;
-      res[method] = function (this: ServerResponse, event: string | symbol, listener: Listener) {
-        if (event === 'drain' && compressor) {
-          (compressor[method] as (event: string, listener: Listener) => unknown).call(
-            compressor,
-            'drain',
-            listener,
-          );
-          return this;
-        }
-        return original.call(this, event, listener);
-      } as never;
-    }
 
     function decide(): void {
       if (!compressibleContent(req, res, opts)) return;
@@ -177,32 +219,78 @@ export function compression(options?: CompressionOptions): Middleware {
       // particular response ends up compressed (a HEAD, a short body).
       addVary(res, 'Accept-Encoding');
       if (!compressibleBody(req, res, opts, endLength)) return;
-      const coding = negotiate(req.headers['accept-encoding'], CODINGS);
-      if (coding === undefined || coding === 'identity') return;
+      const chosen = negotiate(req.headers['accept-encoding'], CODINGS);
+      if (chosen === undefined || chosen === 'identity') return;
 
-      const c = createCompressor(coding, opts);
-      compressor = c;
-      res.setHeader('Content-Encoding', coding);
+      coding = chosen;
+      res.setHeader('Content-Encoding', chosen);
       res.removeHeader('Content-Length');
       const etag = res.getHeader('ETag');
       // The bytes differ from the identity representation's: a strong
       // validator would now be wrong.
       if (typeof etag === 'string' && !etag.startsWith('W/')) res.setHeader('ETag', `W/${etag}`);
-      // Listeners added before the decision move over to the compressor.
-      for (const listener of res.rawListeners('drain') as Listener[]) {
-        removeListener.call(res, 'drain', listener);
-        c.on('drain', listener);
-      }
+      // A client that goes away must not leave a compressor holding work.
+      on.call(res, 'close', () => {
+        if (!res.writableFinished) compressor?.destroy();
+      });
+    }
+
+    function compressWhole(chosen: Encoding, input: Chunk): void {
+      const callbacks = gatheredCallbacks;
+      gatheredCallbacks = undefined;
+      oneShot[chosen](input, (err, result) => {
+        // The client went away while the body was being compressed.
+        if (res.destroyed) return;
+        if (err) return void res.destroy(err);
+        if (callbacks)
+          (end as (data: Buffer, cb: () => void) => void).call(res, result, () =>
+            callbacks.forEach((cb) => cb()),
+          );
+        else (end as (data: Buffer) => void).call(res, result);
+      });
+    }
+
+    // From here on the body is streamed: what was gathered goes first.
+    function startStream(): void {
+      if (compressor || ended || coding === undefined || res.destroyed) return;
+      const c = createCompressor(coding, opts);
+      compressor = c;
+      redirectDrain(c);
       c.on('data', (chunk: Buffer) => {
         if ((write as (chunk: Buffer) => boolean).call(res, chunk) === false) c.pause();
       });
       on.call(res, 'drain', () => c.resume());
       c.on('end', () => (end as () => void).call(res));
       c.on('error', (err) => res.destroy(err));
-      // A client that goes away must not leave a compressor holding work.
-      on.call(res, 'close', () => {
-        if (!res.writableFinished) c.destroy();
-      });
+      const chunks = gathered ?? [];
+      const callbacks = gatheredCallbacks;
+      gathered = gatheredCallbacks = undefined;
+      const lastIndex = chunks.length - 1;
+      chunks.forEach((chunk, i) =>
+        c.write(
+          chunk,
+          i === lastIndex && callbacks ? (err) => callbacks.forEach((cb) => cb(err)) : undefined,
+        ),
+      );
+    }
+
+    // 'drain' must come from the compressor once one exists: it is what
+    // res.write's return value refers to. Every listener method is
+    // redirected, so once() and removeListener() act on the same emitter;
+    // listeners added before move over.
+    function redirectDrain(c: Compressor): void {
+      for (const listener of res.rawListeners('drain') as Listener[]) {
+        removeListener.call(res, 'drain', listener);
+        c.on('drain', listener);
+      }
+      for (const method of DRAIN_LISTENER_METHODS) {
+        const original = res[method] as (event: string | symbol, listener: Listener) => ServerResponse;
+        res[method] = function (this: ServerResponse, event: string | symbol, listener: Listener) {
+          if (event !== 'drain') return original.call(this, event, listener);
+          (c[method] as (event: string, listener: Listener) => unknown).call(c, 'drain', listener);
+          return this;
+        } as never;
+      }
     }
 
     next();

@@ -11,7 +11,7 @@ export type Filter = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 export interface CompressionOptions extends Pick<
   ZlibOptions,
-  'level' | 'memLevel' | 'strategy' | 'windowBits' | 'chunkSize'
+  'level' | 'memLevel' | 'strategy' | 'windowBits' | 'chunkSize' | 'blockSize'
 > {
   /** Bytes below which a response is sent as is: a number, or a string such as '1kb'. Default 1kb. */
   threshold?: number | string;
@@ -60,6 +60,7 @@ export function resolveOptions(options: CompressionOptions = {}): ResolvedOption
     strategy,
     windowBits,
     chunkSize,
+    blockSize,
   } = options;
   if (typeof filter !== 'function') throw errInvalidArgType('options.filter', 'Function', filter);
   if (typeof threshold !== 'number' && typeof threshold !== 'string') {
@@ -71,6 +72,13 @@ export function resolveOptions(options: CompressionOptions = {}): ResolvedOption
   }
   // Checked now rather than on the first request: construct a compressor once.
   nodeZlib.createDeflate(zlib).close();
+  if (blockSize !== undefined) {
+    if (typeof blockSize !== 'number') throw errInvalidArgType('options.blockSize', 'number', blockSize);
+    if (!Number.isInteger(blockSize) || blockSize < 0) {
+      throw errOutOfRange('options.blockSize', 'an integer >= 0', blockSize);
+    }
+    zlib.blockSize = blockSize;
+  }
   return {
     threshold: parseBytes(threshold, 'options.threshold'),
     filter,
