@@ -12,6 +12,7 @@
         "native/codecs/zlib_memory.cc",
         "native/codecs/stateless_deflate.cc",
         "native/codecs/isal_loader.cc",
+        "native/codecs/isal_inflate_stream.cc",
         "native/memory/pinned_region.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

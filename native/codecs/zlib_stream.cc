@@ -1,7 +1,10 @@
 #include "zlib_stream.h"
 
+#include <algorithm>
 #include <climits>
 
+#include "isal_inflate_stream.h"
+#include "stateless_deflate.h"
 #include "zlib_memory.h"
 
 namespace uaccel {
@@ -77,6 +80,13 @@ ZlibStream* zlib_stream_create(const ZlibParams* p) {
   }
   if (p->dictionary_len > 0)
     zs->dictionary.assign(p->dictionary, p->dictionary + p->dictionary_len);
+  // ISA-L decodes with a 32 KiB window and no preset dictionary; smaller
+  // windows and dictionaries keep zlib's exact semantics.
+  bool inflating = p->mode == ZLIB_INFLATE || p->mode == ZLIB_GUNZIP ||
+                   p->mode == ZLIB_INFLATERAW || p->mode == ZLIB_UNZIP;
+  bool window_ok = p->window_bits == 15 || (p->window_bits == 0 && p->mode != ZLIB_INFLATERAW);
+  zs->isal_allowed = inflating && window_ok && p->dictionary_len == 0 && isal_inflate_available();
+  zs->phase = zs->isal_allowed ? PHASE_HEADER : PHASE_ZLIB;
   return zs;
 }
 
@@ -91,6 +101,7 @@ void zlib_stream_destroy(ZlibStream* zs) {
         inflateEnd(&zs->strm);
       }
     }
+    isal_inflate_destroy(zs->isal);
   }
   delete zs;
 }
@@ -116,6 +127,14 @@ int zlib_stream_reset(ZlibStream* zs) {
       break;
   }
   if (err != Z_OK) return fail(zs, err, "Failed to reset stream");
+  if (zs->mode != ZLIB_UNZIP && !is_deflate_mode(zs->mode)) {
+    // zlib is back at a stream's start, so ISA-L may take the next body.
+    zs->phase = zs->isal_allowed ? PHASE_HEADER : PHASE_ZLIB;
+    zs->header_bytes = 0;
+    std::vector<uint8_t>().swap(zs->prefix);
+    zs->prefix_at = 0;
+    if (zs->isal != nullptr) isal_inflate_drop_log(zs->isal);
+  }
   return set_dictionary(zs);
 }
 
@@ -198,6 +217,196 @@ static void run_inflate(ZlibStream* zs) {
   }
 }
 
+// Feeds zlib the bytes ISA-L had consumed when zlib took over, before any new
+// input. False when the step is over: dst filled first, or zlib failed.
+static bool feed_prefix(ZlibStream* zs) {
+  if (zs->prefix_at >= zs->prefix.size()) return true;
+  Bytef* in = zs->strm.next_in;
+  uInt avail = zs->strm.avail_in;
+  zs->strm.next_in = zs->prefix.data() + zs->prefix_at;
+  zs->strm.avail_in = uInt(zs->prefix.size() - zs->prefix_at);
+  zs->err = inflate(&zs->strm, Z_NO_FLUSH);
+  zs->prefix_at = zs->prefix.size() - zs->strm.avail_in;
+  zs->strm.next_in = in;
+  zs->strm.avail_in = avail;
+  bool done = zs->prefix_at >= zs->prefix.size();
+  if (done) {
+    std::vector<uint8_t>().swap(zs->prefix);
+    zs->prefix_at = 0;
+  }
+  return done && (zs->err == Z_OK || zs->err == Z_BUF_ERROR);
+}
+
+enum TakeOver { TAKEN_OVER, TAKE_OVER_FAILED, NO_REPLAY };
+
+// Hands the current member to zlib for the rest of the stream. zlib's own
+// stream stands where ISA-L began (just past the member's header, or at the
+// start of a raw stream): replaying the bytes ISA-L consumed since, and
+// dropping the output ISA-L already delivered, brings it to exactly the
+// state node's zlib would be in; what it has not read yet becomes the
+// prefix of its next input.
+static TakeOver zlib_take_over(ZlibStream* zs) {
+  zs->phase = PHASE_ZLIB;
+  const uint8_t* log = nullptr;
+  size_t log_len = 0;
+  uint64_t delivered = 0;
+  if (zs->isal == nullptr) return TAKEN_OVER;
+  if (!isal_inflate_log(zs->isal, &log, &log_len, &delivered)) return NO_REPLAY;
+  Bytef* in = zs->strm.next_in;
+  uInt avail_in = zs->strm.avail_in;
+  Bytef* out = zs->strm.next_out;
+  uInt avail_out = zs->strm.avail_out;
+  uint8_t scratch[16 << 10];
+  zs->strm.next_in = const_cast<Bytef*>(log);
+  zs->strm.avail_in = uInt(log_len);
+  int err = Z_OK;
+  while (delivered > 0) {
+    uInt room = uInt(std::min<uint64_t>(delivered, sizeof(scratch)));
+    zs->strm.next_out = scratch;
+    zs->strm.avail_out = room;
+    err = inflate(&zs->strm, Z_NO_FLUSH);
+    uInt got = room - zs->strm.avail_out;
+    delivered -= got;
+    if ((err != Z_OK && err != Z_BUF_ERROR) || got == 0) break;
+  }
+  zs->prefix.assign(zs->strm.next_in, zs->strm.next_in + zs->strm.avail_in);
+  zs->prefix_at = 0;
+  isal_inflate_drop_log(zs->isal);
+  zs->strm.next_in = in;
+  zs->strm.avail_in = avail_in;
+  zs->strm.next_out = out;
+  zs->strm.avail_out = avail_out;
+  if (err != Z_OK && err != Z_BUF_ERROR) {
+    // zlib rejects bytes ISA-L accepted: node fails here, a step earlier.
+    zs->err = err;
+    return TAKE_OVER_FAILED;
+  }
+  return TAKEN_OVER;
+}
+
+static void run_inflate_zlib(ZlibStream* zs) {
+  if (feed_prefix(zs)) run_inflate(zs);
+}
+
+static bool start_body(ZlibStream* zs, int format) {
+  if (zs->isal == nullptr) zs->isal = isal_inflate_create();
+  if (zs->isal == nullptr) return false;
+  isal_inflate_begin(zs->isal, format);
+  zs->phase = PHASE_BODY;
+  return true;
+}
+
+// One inflate step with ISA-L decoding member bodies: zlib reads each header
+// (with Z_BLOCK, which stops right after it), ISA-L the deflate data and the
+// trailer, and node's loop over further gzip members is replayed here. On
+// anything ISA-L would decide differently from zlib (an error, Z_BLOCK
+// flushes, small zlib windows) zlib takes over for good. Returns whether
+// ISA-L decoded part of the step; *mapped is set when an ISA-L error could
+// not be replayed through zlib and stands for zlib's.
+static bool run_inflate_isal(ZlibStream* zs, const char** mapped) {
+  bool used = false;
+  bool block_flush = zs->flush == Z_BLOCK || zs->flush == Z_TREES;
+  for (;;) {
+    switch (zs->phase) {
+      case PHASE_HEADER: {
+        if (block_flush) {
+          zs->phase = PHASE_ZLIB;
+          run_inflate_zlib(zs);
+          return used;
+        }
+        if (zs->mode == ZLIB_INFLATERAW) {
+          if (!start_body(zs, ISAL_BODY_RAW)) {
+            zs->phase = PHASE_ZLIB;
+            run_inflate_zlib(zs);
+            return used;
+          }
+          continue;
+        }
+        if (zs->header_bytes == 0 && zs->strm.avail_in > 0) zs->header_first = zs->strm.next_in[0];
+        uInt before = zs->strm.avail_in;
+        int flush = zs->flush;
+        zs->flush = Z_BLOCK;
+        run_inflate(zs);
+        zs->flush = flush;
+        zs->header_bytes += before - zs->strm.avail_in;
+        if (zs->err != Z_OK && zs->err != Z_BUF_ERROR) {
+          zs->phase = PHASE_ZLIB;  // zlib's verdict on the header is node's
+          return used;
+        }
+        if (!(zs->strm.data_type & 128)) {
+          // The header continues in the next write.
+          if (flush == Z_FINISH) zs->err = Z_BUF_ERROR;
+          return used;
+        }
+        bool gzip = zs->mode == ZLIB_GUNZIP;
+        // zlib enforces a zlib header's smaller window in ways of its own.
+        if ((!gzip && (zs->header_first >> 4) != 7) ||
+            !start_body(zs, gzip ? ISAL_BODY_GZIP : ISAL_BODY_ZLIB)) {
+          zs->phase = PHASE_ZLIB;
+          run_inflate_zlib(zs);
+          return used;
+        }
+        continue;
+      }
+      case PHASE_BODY: {
+        uint32_t consumed = 0;
+        uint32_t produced = 0;
+        int rc = block_flush ? -1
+                             : isal_inflate_step(zs->isal, zs->strm.next_in, zs->strm.avail_in,
+                                                 zs->strm.next_out, zs->strm.avail_out, &consumed,
+                                                 &produced);
+        if (rc == ISAL_STEP_MORE && consumed < zs->strm.avail_in && produced < zs->strm.avail_out) {
+          rc = -1;  // stalled with input and room left: not a state zlib has
+        }
+        if (rc < 0) {
+          switch (zlib_take_over(zs)) {
+            case TAKEN_OVER:
+              run_inflate_zlib(zs);
+              break;
+            case TAKE_OVER_FAILED:
+              break;
+            case NO_REPLAY:
+              zs->err = Z_DATA_ERROR;
+              *mapped = isal_inflate_error_text(rc);
+              break;
+          }
+          return used;
+        }
+        used = true;
+        zs->strm.next_in += consumed;
+        zs->strm.avail_in -= consumed;
+        zs->strm.next_out += produced;
+        zs->strm.avail_out -= produced;
+        if (rc == ISAL_STEP_MORE) {
+          zs->err = zs->flush == Z_FINISH ? Z_BUF_ERROR : Z_OK;
+          return used;
+        }
+        isal_inflate_drop_log(zs->isal);
+        zs->phase = PHASE_END;
+        continue;
+      }
+      case PHASE_END:
+        // As node's loop after Z_STREAM_END: a further gzip member starts
+        // unless what follows is zero padding.
+        zs->err = Z_STREAM_END;
+        if (zs->strm.avail_in > 0 && zs->mode == ZLIB_GUNZIP && zs->strm.next_in[0] != 0x00) {
+          zs->err = inflateReset(&zs->strm);
+          if (zs->err != Z_OK) {
+            zs->phase = PHASE_ZLIB;
+            return used;
+          }
+          zs->phase = PHASE_HEADER;
+          zs->header_bytes = 0;
+          continue;
+        }
+        return used;
+      default:
+        run_inflate_zlib(zs);
+        return used;
+    }
+  }
+}
+
 // The same acceptance rules node applies after each write.
 static bool check_error(ZlibStream* zs) {
   switch (zs->err) {
@@ -242,17 +451,27 @@ void zlib_stream_step(ZlibStream* zs, int opcode, int flush, const uint8_t* src,
   zs->strm.next_out = dst;
   zs->strm.avail_out = dst_len;
 
+  bool isal = false;
+  const char* mapped = nullptr;
   if (deflating) {
     zs->err = deflate(&zs->strm, flush);
+  } else if (zs->phase != PHASE_ZLIB) {
+    isal = run_inflate_isal(zs, &mapped);
   } else {
-    run_inflate(zs);
+    run_inflate_zlib(zs);
   }
 
   cqe->consumed = src_len - zs->strm.avail_in;
   cqe->produced = dst_len - zs->strm.avail_out;
   cqe->flags = zs->err == Z_STREAM_END ? UA_CQE_STREAM_END : 0;
-  cqe->detail = zs->err;
-  cqe->status = check_error(zs) ? 0 : UA_STATUS_CODEC;
+  if (check_error(zs)) {
+    cqe->status = 0;
+    cqe->detail = isal ? CODEC_ISAL : CODEC_ZLIB;
+  } else {
+    cqe->status = UA_STATUS_CODEC;
+    cqe->detail = zs->err;
+    if (mapped != nullptr) zs->message = mapped;
+  }
   // zlib keeps pointers to our buffers only for the duration of the call.
   zs->strm.next_in = nullptr;
   zs->strm.next_out = nullptr;

@@ -21,6 +21,16 @@
 
 namespace uaccel {
 
+struct IsalInflateStream;
+
+/* Who decodes an inflate stream's next bytes (see isal_inflate_stream.h). */
+enum InflatePhase {
+  PHASE_ZLIB = 0,    // zlib alone, as node: deflate streams, and inflate without ISA-L
+  PHASE_HEADER = 1,  // zlib parses a member's header, then hands the body to ISA-L
+  PHASE_BODY = 2,    // ISA-L decodes the member's deflate data and trailer
+  PHASE_END = 3,     // ISA-L finished a member; zlib's own stream is past its header only
+};
+
 /* Stream modes, numbered as node:zlib numbers them. */
 enum ZlibMode {
   ZLIB_NONE = 0,
@@ -54,6 +64,16 @@ struct ZlibStream {
   int flush = Z_NO_FLUSH;
   int gzip_id_bytes_read = 0;
   const char* message = nullptr;  // static text (zlib's msg or ours)
+  // ISA-L inflate (allocated on the first body step, freed with the stream).
+  bool isal_allowed = false;
+  int phase = PHASE_ZLIB;
+  IsalInflateStream* isal = nullptr;
+  uint32_t header_bytes = 0;  // of the current member, read by zlib so far
+  uint8_t header_first = 0;   // a zlib header's CMF byte (window size)
+  // Compressed bytes ISA-L had consumed but zlib has not yet seen when zlib
+  // took over; zlib reads them before the next step's input.
+  std::vector<uint8_t> prefix;
+  size_t prefix_at = 0;
 };
 
 ZlibStream* zlib_stream_create(const ZlibParams* params);
@@ -65,7 +85,8 @@ int zlib_stream_params(ZlibStream* zs, int level, int strategy);
 
 /*
  * zlib_stream_step - one codec step over src/dst with sqe->flush, as
- * node:zlib does it per write. Fills produced/consumed/flags/status/detail.
+ * node:zlib does it per write. Fills produced/consumed/flags/status; on
+ * success detail says which codec decoded (CODEC_ZLIB or CODEC_ISAL).
  */
 void zlib_stream_step(ZlibStream* zs, int opcode, int flush, const uint8_t* src, uint32_t src_len,
                       uint8_t* dst, uint32_t dst_len, ua_cqe* cqe);
