@@ -5,7 +5,7 @@
 //
 // koa makes the decision easy: the body is final once the downstream
 // middleware has resolved, so the compressor simply becomes the new body.
-import type { Middleware } from 'koa';
+import type { Middleware, ParameterizedContext } from 'koa';
 import { Stream, pipeline, type Readable, type Transform } from 'stream';
 import * as nodeZlib from 'zlib';
 
@@ -19,6 +19,12 @@ const CODINGS: readonly Coding[] = ['br', 'gzip', 'deflate', 'identity'];
 const NO_TRANSFORM = /(?:^|,)\s*no-transform\s*(?:,|$)/i;
 /** Statuses whose responses carry no body. */
 const BODYLESS_STATUS = new Set([204, 205, 304]);
+
+/** A response header as one string, '' when absent (koa 3 returns undefined then). */
+function header(ctx: ParameterizedContext, name: string): string {
+  const value: unknown = ctx.response.get(name);
+  return value === undefined || value === null ? '' : String(value);
+}
 
 function createCompressor(coding: Exclude<Coding, 'identity'>, opts: ResolvedOptions): Transform {
   switch (coding) {
@@ -50,12 +56,12 @@ export function compress(options?: CompressionOptions): Middleware {
 
     const { req, res } = ctx;
     if (ctx.body == null || res.headersSent || !ctx.writable) return;
-    if (!opts.filter(req, res) || NO_TRANSFORM.test(ctx.response.get('Cache-Control'))) return;
+    if (!opts.filter(req, res) || NO_TRANSFORM.test(header(ctx, 'Cache-Control'))) return;
     // The representation depends on Accept-Encoding whether or not this
     // particular response ends up compressed (a HEAD, a short body).
     ctx.vary('Accept-Encoding');
     if (req.method === 'HEAD' || BODYLESS_STATUS.has(ctx.status)) return;
-    const encoding = ctx.response.get('Content-Encoding');
+    const encoding = header(ctx, 'Content-Encoding');
     if (encoding !== '' && encoding.toLowerCase() !== 'identity') return;
     const length = ctx.response.length;
     if (length !== undefined && length < opts.threshold) return;
@@ -67,7 +73,7 @@ export function compress(options?: CompressionOptions): Middleware {
     const compressor = createCompressor(coding, opts);
     ctx.set('Content-Encoding', coding);
     ctx.remove('Content-Length');
-    const etag = ctx.response.get('ETag');
+    const etag = header(ctx, 'ETag');
     // The bytes differ from the identity representation's: a strong
     // validator would now be wrong.
     if (etag !== '' && !etag.startsWith('W/')) ctx.set('ETag', `W/${etag}`);
