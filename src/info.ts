@@ -12,6 +12,8 @@ export interface Counters {
   averageBatch: number;
   /** Completions per wake-up of the JavaScript thread. */
   averageCompletionBatch: number;
+  /** Stateless descriptors (stream blocks, whole members, one-shot inflation) each codec ran. */
+  codecRuns: { zlib: number; isal: number; libdeflate: number };
 }
 
 export interface Info {
@@ -32,16 +34,20 @@ export interface Info {
   sourceHash?: string;
 }
 
-function counters(raw?: {
-  descriptors: number;
-  batches: number;
-  completionBatches: number;
-  bytesIn: number;
-  bytesOut: number;
-}): Counters {
+function counters(
+  raw?: {
+    descriptors: number;
+    batches: number;
+    completionBatches: number;
+    bytesIn: number;
+    bytesOut: number;
+  },
+  runs: readonly number[] = [0, 0, 0, 0],
+): Counters {
   const c = raw ?? { descriptors: 0, batches: 0, completionBatches: 0, bytesIn: 0, bytesOut: 0 };
   return {
     ...c,
+    codecRuns: { zlib: runs[1], isal: runs[2], libdeflate: runs[3] },
     averageBatch: c.batches > 0 ? c.descriptors / c.batches : 0,
     averageCompletionBatch: c.completionBatches > 0 ? c.descriptors / c.completionBatches : 0,
   };
@@ -92,7 +98,7 @@ export function info(): Info {
       q.regionBytes !== undefined
         ? { bytes: q.regionBytes, locked: q.regionLocked === true, lockError: q.regionLockError }
         : undefined,
-    counters: counters(q.counters),
+    counters: counters(q.counters, queue.codecRuns),
     sourceHash: binding.sourceHash,
   };
 }

@@ -1,7 +1,9 @@
 // Backpressure: a slow consumer slows the codec instead of growing buffers,
 // write() reports a full stream, output waiting for a reader stays bounded
 // (also for a decompression bomb), and a small ring shared by hundreds of
-// streams makes them wait, never fail.
+// streams makes them wait, never fail. Streams here run node's serial zlib
+// (its bytes are the oracle); the bound for parallel blocks is checked in
+// test/stream.blocks.test.ts.
 import { once } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -12,6 +14,7 @@ import * as uaccel from '../src/index';
 import { KiB, MiB, binary, prng, text } from './helpers/corpus';
 import {
   MODES,
+  SERIAL,
   type ZStream,
   expectSameBytes,
   ours,
@@ -52,7 +55,7 @@ function source(data: Buffer, writeSize: number): Readable {
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(MODES)('backpressure ($name)', ({ sva }) => {
-  useMode(sva);
+  useMode(sva, SERIAL);
 
   it.each([
     {

@@ -9,6 +9,7 @@ import {
   type ClassName,
   FORMAT_OF,
   MODES,
+  SERIAL,
   PINNED_DESCRIPTOR_BYTES,
   type Piped,
   expectSameBytes,
@@ -88,7 +89,7 @@ function expectChunksWithin(p: Piped, chunkSize: number): void {
 }
 
 describe.each(MODES)('chunking ($name)', ({ sva }) => {
-  useMode(sva);
+  useMode(sva, SERIAL);
 
   describe('Gzip then Gunzip, every input size and write pattern', () => {
     it.each(CASES)('$input in writes of $writes', async ({ input: inputName, writes }) => {

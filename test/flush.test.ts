@@ -12,6 +12,7 @@ import {
   type Factory,
   FORMAT_OF,
   MODES,
+  SERIAL,
   type ZStream,
   digest,
   errorShape,
@@ -118,7 +119,7 @@ async function both(cls: ClassName, ops: Op[], opts?: zlib.ZlibOptions) {
 }
 
 describe.each(MODES)('flush ($name)', ({ sva }) => {
-  useMode(sva);
+  useMode(sva, SERIAL);
 
   describe.each(COMPRESSORS)('%s', (cls) => {
     it('flush() (Z_FULL_FLUSH) makes everything written so far decodable before end', async () => {

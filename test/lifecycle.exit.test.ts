@@ -84,8 +84,10 @@ describe.each(MODES)('process exit ($name)', ({ sva }) => {
       `${prelude}
       const s = u.createGzip();
       s.resume();
-      s.write(input(100000, 2), () => {
-        // Stream still open, nothing in flight: the loop must be free to end.
+      s.write(input(100000, 2));
+      s.flush(() => {
+        // Stream still open, its output delivered, nothing in flight: the
+        // loop must be free to end.
         console.log(JSON.stringify({ inflight: openQueue().info().inflight }));
       });
       `,
@@ -104,7 +106,6 @@ describe.each(MODES)('process exit ($name)', ({ sva }) => {
       `${prelude}
       const zlib = require('zlib');
       const data = input(512 * 1024, 3);
-      const expected = zlib.deflateSync(data, { level: 9 });
       let ended = 0, same = 0;
       const N = 64;
       for (let i = 0; i < N; i++) {
@@ -113,7 +114,7 @@ describe.each(MODES)('process exit ($name)', ({ sva }) => {
         s.on('data', (c) => chunks.push(c));
         s.on('end', () => {
           ended++;
-          if (Buffer.concat(chunks).equals(expected)) same++;
+          if (zlib.inflateSync(Buffer.concat(chunks)).equals(data)) same++;
         });
         for (let at = 0; at < data.length; at += 32 * 1024) s.write(data.subarray(at, at + 32 * 1024));
         s.end();

@@ -67,14 +67,15 @@ const tasks = {
     if (workerData.where === 'tick') setImmediate(() => tell('tick'));
     await new Promise(() => {}); // never reports done: it is terminated
   },
-  // Exactly \`count\` descriptors: one 4 KiB write per stream, never ended, so each
-  // write is one step whose output (the gzip header) fits.
+  // Exactly \`count\` descriptors: one 4 KiB write per serial stream (blocks
+  // would hold it until a block fills), never ended, so each write is one
+  // step whose output (the gzip header) fits.
   async count() {
     const n = workerData.count;
     const written = [];
     const streams = [];
     for (let i = 0; i < n; i++) {
-      const s = u.createGzip();
+      const s = u.createGzip({ blockSize: 0 });
       s.resume();
       streams.push(s);
       written.push(new Promise((res) => s.write(Buffer.alloc(4096, i), res)));

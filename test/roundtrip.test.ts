@@ -12,6 +12,7 @@ import {
   type ClassName,
   COMPRESSORS,
   MODES,
+  SERIAL,
   PAIRS,
   PINNED_DESCRIPTOR_BYTES,
   expectSameBytes,
@@ -49,7 +50,7 @@ async function compressBoth(
 }
 
 describe.each(MODES)('round trips ($name)', ({ sva }) => {
-  useMode(sva);
+  useMode(sva, SERIAL);
 
   describe.each(PAIRS)('$comp -> $decomp', ({ comp, decomp }) => {
     it.each(SAMPLES)('$name: uaccel compresses, node decompresses; bytes equal node', async ({ data }) => {

@@ -56,6 +56,24 @@ static Napi::Array Devices(Napi::Env env) {
   return out;
 }
 
+/*
+ * checkCombine(format, checkA, checkB, lengthB): the check value of A
+ * followed by B, from the two parts' checks (CRC-32 for raw and gzip,
+ * Adler-32 for zlib) and B's length, through node's zlib. Streams compressed
+ * as independent blocks on several workers get each block's check in its
+ * completion and fold them here in stream order, in O(log length) time
+ * instead of re-reading the data.
+ */
+static Napi::Value CheckCombine(const Napi::CallbackInfo& info) {
+  uint32_t format = info[0].As<Napi::Number>().Uint32Value();
+  uLong a = info[1].As<Napi::Number>().Uint32Value();
+  uLong b = info[2].As<Napi::Number>().Uint32Value();
+  z_off64_t length = z_off64_t(info[3].As<Napi::Number>().Int64Value());
+  uLong combined =
+      format == FORMAT_ZLIB ? adler32_combine64(a, b, length) : crc32_combine64(a, b, length);
+  return Napi::Number::New(info.Env(), double(uint32_t(combined)));
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   device_register(&software_device_ops);
   exports.Set("Queue", Queue::Define(env));
@@ -63,6 +81,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("devices", Devices(env));
   exports.Set("sourceHash", UACCEL_SOURCE_HASH);
   exports.Set("zlibVersion", zlibVersion());
+  exports.Set("checkCombine", Napi::Function::New(env, CheckCombine, "checkCombine"));
   Napi::Object codecs = Napi::Object::New(env);
   codecs.Set("zlib", std::string("zlib ") + zlibVersion());
   codecs.Set("libdeflate", stateless_libdeflate_version());

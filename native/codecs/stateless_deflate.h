@@ -12,7 +12,9 @@
  *     - FIRST|LAST without history: a whole member in the requested format
  *       (raw, zlib or gzip, headers and checksums included) by libdeflate,
  *       which has no strategies (the strategy bits are ignored here).
- *     cqe.check is the CRC-32 (raw, gzip) or Adler-32 (zlib) of src.
+ *     A block is raw deflate in every format (the stream layer writes the
+ *     header and trailer); cqe.check is the CRC-32 (raw, gzip) or Adler-32
+ *     (zlib) of src, for the stream layer to combine in stream order.
  *   UA_OP_INFLATE_ONESHOT a whole member whose decompressed size fits dst,
  *     by libdeflate; -ENOSPC when it does not (the caller falls back to a
  *     stateful stream).

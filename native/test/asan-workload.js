@@ -98,9 +98,15 @@ async function roundTrips(seed, count) {
     const chunkSize = [64, 1024, 16 * 1024, 64 * 1024][Math.floor(r() * 4)];
     jobs.push(
       (async () => {
-        const compressed = await run(uaccel[c]({ level, chunkSize }), chunked(data, r, 100 * 1024), r);
-        // Same bytes as node:zlib at the same options (no random flushes there).
-        const plain = await run(uaccel[c]({ level }), [data]);
+        // Parallel blocks (the default) and node's serial zlib, alternately.
+        const blockSize = k % 2 === 0 ? undefined : 0;
+        const compressed = await run(
+          uaccel[c]({ level, chunkSize, blockSize }),
+          chunked(data, r, 100 * 1024),
+          r,
+        );
+        // Serial: the same bytes as node:zlib at the same options (no random flushes there).
+        const plain = await run(uaccel[c]({ level, blockSize: 0 }), [data]);
         assert.ok(plain.equals(nodeZlib[nodeOneShot](data, { level })), `${c} differs from node:zlib`);
         const back = await run(uaccel[d]({ chunkSize }), chunked(compressed, r, 4096), r);
         assert.ok(back.equals(data), `${c} -> ${d} round trip of ${size} bytes`);

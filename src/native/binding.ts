@@ -77,6 +77,8 @@ export interface Binding {
   devices: Array<{ name: string; available: boolean; sva: boolean; pinned: boolean }>;
   sourceHash: string;
   zlibVersion: string;
+  /** Check value (CRC-32, or Adler-32 for format 1) of A then B, from both checks and B's length. */
+  checkCombine(format: number, checkA: number, checkB: number, lengthB: number): number;
   /** Codecs linked or loaded: zlib always, libdeflate when built with it, ISA-L when libisal.so.2 loaded. */
   codecs: { zlib: string; libdeflate?: string; isal?: string; isalStatus?: string };
 }

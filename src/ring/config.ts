@@ -12,6 +12,11 @@ export interface Config {
   pinnedBytes: number;
   /** Device to open; empty picks the best available. */
   device: string;
+  /**
+   * Default block size of deflate-family streams and one-shots when their
+   * options name none: 0 keeps node's serial zlib and its exact bytes.
+   */
+  blockSize: number;
 }
 
 export type ConfigOptions = Partial<Config>;
@@ -20,6 +25,7 @@ const LIMITS = {
   queueDepth: [2, 65536],
   workers: [1, 256],
   pinnedBytes: [1 << 20, 1 << 30],
+  blockSize: [0, 8 << 20],
 } as const;
 
 function intFromEnv(name: string, fallback: number, [min, max]: readonly [number, number]): number {
@@ -42,6 +48,7 @@ export function configFromEnv(): Config {
     workers: intFromEnv('UACCEL_WORKERS', availableParallelism(), LIMITS.workers),
     pinnedBytes: intFromEnv('UACCEL_PINNED_BYTES', 4 << 20, LIMITS.pinnedBytes),
     device: process.env.UACCEL_DEVICE ?? '',
+    blockSize: intFromEnv('UACCEL_BLOCK_SIZE', 128 << 10, LIMITS.blockSize),
   };
 }
 

@@ -52,6 +52,7 @@ export function configure(options: ConfigOptions): Readonly<Config> {
   if (options.queueDepth !== undefined) next.queueDepth = checkInt(options.queueDepth, 'queueDepth');
   if (options.workers !== undefined) next.workers = checkInt(options.workers, 'workers');
   if (options.pinnedBytes !== undefined) next.pinnedBytes = checkInt(options.pinnedBytes, 'pinnedBytes');
+  if (options.blockSize !== undefined) next.blockSize = checkInt(options.blockSize, 'blockSize');
   if (options.device !== undefined) {
     if (typeof options.device !== 'string') {
       throw errInvalidArgType('options.device', 'string', options.device);

@@ -79,6 +79,12 @@ export class DescriptorQueue {
   private closed = false;
   private retiring = false;
   private contexts = 0;
+  /**
+   * Stateless descriptors completed, by the codec the device reports in
+   * `detail` (index 1 zlib, 2 ISA-L, 3 libdeflate): which codec served the
+   * work is otherwise invisible, since every one decodes the same.
+   */
+  readonly codecRuns = [0, 0, 0, 0];
 
   constructor(binding: Binding, config: Config) {
     this.abi = binding.abi;
@@ -245,6 +251,7 @@ export class DescriptorQueue {
           this.slotOf[k] = -1;
         }
       }
+      this.countCodec(d.op, completion);
       try {
         d.done(completion);
         if (this.pending.length - this.pendingHead >= EARLY_SUBMIT) this.flush();
@@ -281,7 +288,7 @@ export class DescriptorQueue {
     const r = this.inlineResult;
     this.native.runInline(f, this.inlineBuffers, r);
     this.inlineBuffers.fill(undefined);
-    return {
+    const completion = {
       status: r[1],
       produced: r[2] >>> 0,
       consumed: r[3] >>> 0,
@@ -289,6 +296,13 @@ export class DescriptorQueue {
       check: r[5] >>> 0,
       detail: r[6],
     };
+    this.countCodec(d.op, completion);
+    return completion;
+  }
+
+  private countCodec(op: number, c: Completion): void {
+    if (c.status < 0 || c.detail < 1 || c.detail > 3) return;
+    if (op === this.abi.op.DEFLATE_BLOCK || op === this.abi.op.INFLATE_ONESHOT) this.codecRuns[c.detail]++;
   }
 
   openContext(
@@ -314,6 +328,20 @@ export class DescriptorQueue {
     if (this.closed) return;
     this.cancelPending(id);
     this.native.closeContext(id);
+    this.contexts--;
+    this.closeIfRetired();
+  }
+
+  /**
+   * A stream that sends only stateless descriptors keeps the queue open as a
+   * context does, so a retired queue waits for it to close.
+   */
+  holdStateless(): void {
+    this.contexts++;
+  }
+
+  releaseStateless(): void {
+    if (this.closed) return;
     this.contexts--;
     this.closeIfRetired();
   }

@@ -25,6 +25,15 @@ export class Zlib extends ZlibBase {
     this.flush(Z_SYNC_FLUSH, () => {
       const handle = this._handle;
       if (!handle) throw internalClosed();
+      if (this._blocks) {
+        // Blocks take the parameters current when they are cut.
+        this._blocks.level = level;
+        this._blocks.strategy = strategy;
+        this._level = level;
+        this._strategy = strategy;
+        if (callback) callback();
+        return;
+      }
       const err = handle.queue.native.paramsContext(handle.ctx, level, strategy);
       if (err !== 0) {
         const code = (codes as unknown as Record<number, string>)[err] ?? 'Z_UNKNOWN';

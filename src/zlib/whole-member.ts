@@ -10,12 +10,13 @@
 // results and errors are node's.
 import { isAnyArrayBuffer, isArrayBufferView } from 'util/types';
 
-import { errBufferTooLarge, errOutOfRange, errInvalidArgType } from '../errors';
+import { errBufferTooLarge } from '../errors';
 import { binding } from '../native/binding';
-import { currentQueue } from '../ring/current';
+import { currentConfig, currentQueue } from '../ring/current';
 import type { Completion, Descriptor } from '../ring/queue';
 import { Mode, Z_DEFAULT_STRATEGY, Z_FINISH, Z_NO_FLUSH } from './constants';
 import { validateZlibOptions } from './options';
+import { blockSizeOption } from './block-size';
 
 const FORMAT: Partial<Record<Mode, number>> = {
   [Mode.DEFLATERAW]: 0,
@@ -25,18 +26,6 @@ const FORMAT: Partial<Record<Mode, number>> = {
 
 /** Largest input the Sync form compresses in one descriptor (the output bound is allocated up front). */
 const MAX_SYNC_INPUT = 64 << 20;
-
-/** The `blockSize` option: 0 selects node's serial zlib; absent, the device picks. */
-export function blockSizeOption(opts: unknown): number | undefined {
-  if (!opts || typeof opts !== 'object') return undefined;
-  const value = (opts as { blockSize?: unknown }).blockSize;
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number') throw errInvalidArgType('options.blockSize', 'number', value);
-  if (!Number.isInteger(value) || value < 0) {
-    throw errOutOfRange('options.blockSize', 'an integer >= 0', value);
-  }
-  return value;
-}
 
 interface Plan {
   input: Uint8Array;
@@ -65,7 +54,7 @@ function plan(mode: Mode, buffer: unknown, opts: unknown, maxBytes: number): Pla
   const inflating = mode === Mode.GUNZIP || mode === Mode.UNZIP;
   if (FORMAT[mode] === undefined && !inflating) return undefined;
   const o = validateZlibOptions(opts, mode);
-  if (blockSizeOption(opts) === 0) return undefined;
+  if ((blockSizeOption(opts) ?? currentConfig().blockSize) === 0) return undefined;
   const window = inflating ? o.windowBits === 0 || o.windowBits === 15 : o.windowBits === 15;
   if (
     !window ||

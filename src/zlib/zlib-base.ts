@@ -22,6 +22,8 @@ import {
 } from './constants';
 import { type ZlibOptionsInput, validateZlibOptions } from './options';
 import { deviceError } from './device-error';
+import { BlockDeflater, blockBytesFor, blockModeApplies } from './block-deflate';
+import { blockSizeOption } from './block-size';
 
 export const kFlushFlag = Symbol('kFlushFlag');
 export const kError = Symbol('kError');
@@ -32,7 +34,11 @@ const OUT_BUFFER_BYTES = 64 << 10;
 /** Smallest output buffer worth allocating; below 4 KiB Buffer.allocUnsafe uses its pool. */
 const MIN_OUT_BUFFER_BYTES = 1 << 10;
 
-/** The native side of one stream: its queue and its codec context there. */
+/**
+ * The native side of one stream: its queue and its codec context there, or
+ * ctx 0 for a stream that sends only stateless blocks (it still keeps the
+ * queue open while it lives).
+ */
 export class ZlibHandle {
   private open = true;
 
@@ -46,7 +52,8 @@ export class ZlibHandle {
     if (!this.open) return;
     this.open = false;
     abandoned.unregister(this);
-    this.queue.closeContext(this.ctx);
+    if (this.ctx === 0) this.queue.releaseStateless();
+    else this.queue.closeContext(this.ctx);
   }
 }
 
@@ -100,6 +107,8 @@ export class ZlibBase extends Transform {
   _level: number;
   _strategy: number;
   _mode: Mode;
+  /** Set when the stream compresses as parallel blocks rather than through one serial codec context. */
+  _blocks: BlockDeflater | null = null;
   [kError]: Error | null = null;
   [kResume]: (() => void) | null = null;
   /** Largest output buffer: at least chunkSize, at most one descriptor's worth. */
@@ -120,9 +129,23 @@ export class ZlibBase extends Transform {
     }
     super({ autoDestroy: true, ...streamOptions });
     const queue = currentQueue();
-    const ctx = queue.openContext(mode, o.level, o.windowBits, o.memLevel, o.strategy, o.dictionary);
+    const blockSize = blockSizeOption(opts) ?? queue.config.blockSize;
     const op = isDeflateMode(mode) ? binding!.abi.op.DEFLATE : binding!.abi.op.INFLATE;
-    this._handle = new ZlibHandle(queue, ctx, op);
+    if (blockModeApplies(mode, o, blockSize)) {
+      queue.holdStateless();
+      this._handle = new ZlibHandle(queue, 0, op);
+      this._blocks = new BlockDeflater(
+        queue,
+        mode,
+        o.level,
+        o.strategy,
+        blockBytesFor(blockSize, queue.maxDescriptorBytes),
+        blockOutput(this),
+      );
+    } else {
+      const ctx = queue.openContext(mode, o.level, o.windowBits, o.memLevel, o.strategy, o.dictionary);
+      this._handle = new ZlibHandle(queue, ctx, op);
+    }
     abandoned.register(this, this._handle, this._handle);
     this._chunkSize = o.chunkSize;
     this._defaultFlushFlag = o.flush;
@@ -150,6 +173,10 @@ export class ZlibBase extends Transform {
 
   reset(): void {
     if (!this._handle) throw internalAssertion('zlib binding closed');
+    if (this._blocks) {
+      this._blocks.reset();
+      return;
+    }
     const { queue, ctx } = this._handle;
     const err = queue.native.resetContext(ctx);
     if (err !== 0) failStream(this, zlibError(queue.native.contextMessage(ctx), err, codeName(err)));
@@ -197,6 +224,7 @@ export class ZlibBase extends Transform {
   }
 
   override _read(size: number): void {
+    this._blocks?.onRead();
     const resume = this[kResume];
     if (resume) {
       this[kResume] = null;
@@ -295,6 +323,11 @@ function processChunk(self: ZlibBase, chunk: Uint8Array, flushFlag: number, cb: 
     process.nextTick(cb);
     return;
   }
+  if (self._blocks) {
+    self.bytesWritten += chunk.byteLength;
+    self._blocks.write(chunk, flushFlag, cb);
+    return;
+  }
   submitStep(self, { draining: false, chunk, cb, inOff: 0, availIn: chunk.byteLength, flushFlag });
 }
 
@@ -385,6 +418,7 @@ function onStepComplete(
 }
 
 export function processChunkSync(self: ZlibBase, chunk: Uint8Array, flushFlag: number): Buffer {
+  if (self._blocks) return processBlocksSync(self, self._blocks, chunk, flushFlag);
   let availIn = chunk.byteLength;
   let inOff = 0;
   const buffers: Buffer[] = [];
@@ -448,6 +482,57 @@ export function processChunkSync(self: ZlibBase, chunk: Uint8Array, flushFlag: n
   closeHandle(self);
   if (nread === 0) return Buffer.alloc(0);
   return buffers.length === 1 ? buffers[0] : Buffer.concat(buffers, nread);
+}
+
+function processBlocksSync(
+  self: ZlibBase,
+  blocks: BlockDeflater,
+  chunk: Uint8Array,
+  flushFlag: number,
+): Buffer {
+  if (!self._handle) throw internalAssertion('zlib binding closed');
+  let error: Error | undefined;
+  self.on('error', (er: Error) => {
+    error = er;
+  });
+  const buffers = blocks.writeSync(chunk, flushFlag);
+  if (self.destroyed) throw error ?? self[kError];
+  let nread = 0;
+  for (const b of buffers) nread += b.byteLength;
+  if (nread > self._maxOutputLength) {
+    closeHandle(self);
+    throw errBufferTooLarge(self._maxOutputLength);
+  }
+  self.bytesWritten += chunk.byteLength;
+  self._produced += nread;
+  closeHandle(self);
+  if (nread === 0) return Buffer.alloc(0);
+  return buffers.length === 1 ? buffers[0] : Buffer.concat(buffers, nread);
+}
+
+/** Where a block-mode stream's output and failures go: node's 'data' slicing and error shape. */
+function blockOutput(self: ZlibBase) {
+  return {
+    get destroyed(): boolean {
+      return self.destroyed;
+    },
+    emit(bytes: Buffer): boolean {
+      self._produced += bytes.byteLength;
+      let ok = true;
+      for (let at = 0; at < bytes.byteLength; at += self._chunkSize) {
+        ok = self.push(bytes.subarray(at, Math.min(bytes.byteLength, at + self._chunkSize)));
+      }
+      return ok;
+    },
+    fail(status: number, c: Completion): void {
+      failStream(
+        self,
+        status === binding!.abi.statusCodec
+          ? zlibError('zlib error', c.detail, codeName(c.detail))
+          : deviceError(status),
+      );
+    },
+  };
 }
 
 function noop(): void {}

@@ -16,6 +16,14 @@ export const MODES = [
 ] as const;
 export type ModeRow = (typeof MODES)[number];
 
+/**
+ * Configuration pinning the compressing streams to node's serial zlib (the
+ * default compresses parallel blocks), under which their output is node's
+ * byte for byte: the conformance tests whose oracle is node's bytes use it;
+ * test/stream.blocks.test.ts covers the block path.
+ */
+export const SERIAL = { blockSize: 0 } as const;
+
 /** Largest input one pinned descriptor carries; bigger writes are split. */
 export const PINNED_DESCRIPTOR_BYTES = 64 * 1024;
 
