@@ -81,6 +81,7 @@ function makeJson(size) {
     return (t ^ (t >>> 14)) >>> 0;
   };
   const pick = (xs) => xs[next() % xs.length];
+  const hex = () => next().toString(16).padStart(8, '0');
   const first = [
     'Ada',
     'Grace',
@@ -105,7 +106,7 @@ function makeJson(size) {
     const t = 1767225600 + (next() % 31536000);
     return {
       id,
-      uuid: [8, 4, 4, 4, 12].map((n) => next().toString(16).padStart(8, '0').repeat(2).slice(0, n)).join('-'),
+      uuid: [8, 4, 4, 4, 12].map((n) => (hex() + hex()).slice(0, n)).join('-'),
       name: `${f} ${l}`,
       email: `${f}.${l}${next() % 100}@example.com`.toLowerCase(),
       status: pick(['active', 'inactive', 'pending', 'suspended']),
@@ -123,20 +124,20 @@ function makeJson(size) {
     };
   };
   const fill = (n) => Array.from({ length: n }, () => pick(words)).join(' ');
+  // Grown record by record (the text is "[" + records joined by "," + "]"),
+  // then the last record's note takes up the remaining bytes.
   const records = [];
+  let length = 2;
   for (;;) {
     const r = record(records.length + 1);
+    const add = JSON.stringify(r).length + (records.length > 0 ? 1 : 0);
+    if (length + add > size) break;
     records.push(r);
-    if (JSON.stringify(records).length > size) {
-      records.pop();
-      break;
-    }
+    length += add;
   }
-  const lastRecord = records[records.length - 1];
   let note = fill(200);
   while (note.length < size) note += ` ${note}`;
-  const room = size - JSON.stringify(records).length;
-  lastRecord.note = note.slice(0, room);
+  records[records.length - 1].note = note.slice(0, size - length);
   const json = JSON.stringify(records);
   if (json.length !== size) throw new Error(`makeJson(${size}) made ${json.length} bytes`);
   return json;
