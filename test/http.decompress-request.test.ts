@@ -4,7 +4,7 @@
 // that decodes past the limit gets 413 without the server inflating it — a
 // gzip bomb of 1 GiB of zeros stops at the limit.
 import { createHash } from 'node:crypto';
-import type { Server } from 'node:http';
+import { request, type Server } from 'node:http';
 import * as zlib from 'node:zlib';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -284,6 +284,30 @@ describe('express: a body already received when the decoder runs', () => {
       encoding: null,
       length: String(body.length),
     });
+  });
+
+  it('part of it received: that part and the rest are decoded in order', async () => {
+    const body = text(200 * KiB, 74);
+    const gz = zlib.gzipSync(body);
+    const r = await new Promise<Reply>((resolve, reject) => {
+      const req = request(
+        `${server.url}/late`,
+        { method: 'POST', headers: { 'Content-Type': 'text/plain', 'Content-Encoding': 'gzip' } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
+        },
+      );
+      req.on('error', reject);
+      // The first half waits in req's buffer while the route's first middleware sleeps.
+      req.write(gz.subarray(0, gz.length >> 1));
+      setTimeout(() => req.end(gz.subarray(gz.length >> 1)), 300);
+    });
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body.toString()).body).toBe(body.toString());
   });
 
   it('past the limit -> 413, corrupt -> 400', async () => {
