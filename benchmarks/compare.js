@@ -17,6 +17,7 @@
  */
 
 const os = require('node:os');
+const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const { isBuiltin } = require('node:module');
@@ -49,6 +50,12 @@ const GRID = {
   ],
   // gunzip(buf, cb) of single members node made (level 6), same closed loop.
   oneShotGunzip: [{ bytes: 256 * KiB, concurrency: 16, ops: { full: 1024, quick: 96 }, members: 32 }],
+  // Idle streams held open, each in a fresh child process: the memory a
+  // server pays per open response.
+  openStreams: { streams: 2000, writeBytes: 100 },
+  // Stream throughput per worker count (1..cores), each count in a child
+  // process with UACCEL_WORKERS set, so scaling can be read off.
+  scaling: { levels: [1, 6] },
   // 1 ms is the finest resolution monitorEventLoopDelay accepts.
   loopDelayResolutionMs: 1,
 };
@@ -67,6 +74,8 @@ const USAGE = `usage: node benchmarks/compare.js [options]
 environment:
   UACCEL_BENCH_MODULE   module for the uaccel column (path or module name);
                         default ../dist/cjs/index.js relative to this file`;
+
+let currentSva;
 
 function parseArgs(argv) {
   const opts = { quick: false, reps: undefined, sva: undefined, json: false };
@@ -498,12 +507,114 @@ function oneShotGunzipWorkload({ bytes, concurrency, ops, members }) {
   };
 }
 
+// Each measurement is a fresh child process (RSS only ever grows within one),
+// which loads the module, opens its queue with one finished stream, then
+// holds the streams open and reports the RSS growth they caused.
+const openStreamsWorkload = (() => {
+  const { streams, writeBytes } = GRID.openStreams;
+  return {
+    id: 'open-streams',
+    metrics: [
+      {
+        key: 'rssMiB',
+        label: `${streams.toLocaleString('en-US')} open gzip streams, one ${writeBytes} B write each`,
+        unit: 'MiB',
+        better: 'lower',
+      },
+    ],
+    run(mod, _ctx, _verify, name) {
+      const which = mod === zlib ? 'zlib' : 'uaccel';
+      const out = execFileSync(
+        process.execPath,
+        ['--expose-gc', __filename, `--child-open-streams=${which}`],
+        {
+          env: { ...process.env, UACCEL_BENCH_SVA: String(currentSva ?? '') },
+          encoding: 'utf8',
+        },
+      );
+      const r = JSON.parse(out.trim().split('\n').pop());
+      if (r.error) throw new WrongOutput(`${name} open streams: ${r.error}`);
+      return { rssMiB: r.rssMiB };
+    },
+  };
+})();
+
+async function childOpenStreams(which) {
+  const mod = which === 'zlib' ? zlib : loadCandidate().mod;
+  if (process.env.UACCEL_BENCH_SVA && mod.configure)
+    mod.configure({ sva: process.env.UACCEL_BENCH_SVA === 'true' });
+  const { streams, writeBytes } = GRID.openStreams;
+  const warm = mod.createGzip();
+  warm.resume();
+  warm.end(Buffer.alloc(writeBytes, 97));
+  await finished(warm);
+  global.gc();
+  await new Promise((r) => setTimeout(r, 100));
+  const base = process.memoryUsage().rss;
+  const open = [];
+  const written = [];
+  for (let i = 0; i < streams; i++) {
+    const gz = mod.createGzip();
+    gz.on('data', () => {});
+    written.push(new Promise((resolve) => gz.write(makeCorpus(writeBytes, i), resolve)));
+    open.push(gz);
+  }
+  await Promise.all(written);
+  await new Promise((r) => setTimeout(r, 200));
+  global.gc();
+  const rssMiB = (process.memoryUsage().rss - base) / MiB;
+  process.stdout.write(`${JSON.stringify({ rssMiB, open: open.length })}\n`);
+  process.exit(0);
+}
+
+// Throughput of one gzip stream at each worker count, each in a child with
+// UACCEL_WORKERS set (the worker count is fixed when the queue opens).
+function childScaling(level, mode) {
+  const mod = loadCandidate().mod;
+  if (process.env.UACCEL_BENCH_SVA && mod.configure)
+    mod.configure({ sva: process.env.UACCEL_BENCH_SVA === 'true' });
+  const corpus = makeCorpus(GRID.corpusBytes[mode], GRID.corpusSeed);
+  const workload = streamGzipWorkload(level);
+  (async () => {
+    await workload.run(mod, { corpus }, true, 'uaccel');
+    const runs = [];
+    for (let rep = 0; rep < GRID.reps[mode]; rep++)
+      runs.push((await workload.run(mod, { corpus }, false, 'uaccel')).mbps);
+    process.stdout.write(`${JSON.stringify({ mbps: median(runs), workers: mod.info().workers })}\n`);
+    process.exit(0);
+  })().catch((err) => {
+    process.stdout.write(`${JSON.stringify({ error: String(err && err.message) })}\n`);
+    process.exit(1);
+  });
+}
+
+function measureScaling(opts, log) {
+  const rows = [];
+  const cores = os.availableParallelism();
+  for (const level of GRID.scaling.levels) {
+    const row = { level, byWorkers: [] };
+    for (let workers = 1; workers <= cores; workers++) {
+      log(`  scaling: gzip L${level} stream, ${workers} worker(s)`);
+      const out = execFileSync(process.execPath, [__filename, `--child-scaling=${level}:${opts.mode}`], {
+        env: { ...process.env, UACCEL_WORKERS: String(workers), UACCEL_BENCH_SVA: String(opts.sva ?? '') },
+        encoding: 'utf8',
+      });
+      const r = JSON.parse(out.trim().split('\n').pop());
+      if (r.error) throw new WrongOutput(`scaling child: ${r.error}`);
+      row.byWorkers.push({ workers: r.workers, mbps: r.mbps });
+    }
+    rows.push(row);
+  }
+  return rows;
+}
+
 const WORKLOADS = [
   ...GRID.stream.levels.map(streamGzipWorkload),
   streamGunzipWorkload,
   concurrentStreamsWorkload,
   ...GRID.oneShot.map(oneShotWorkload),
   ...GRID.oneShotGunzip.map(oneShotGunzipWorkload),
+  openStreamsWorkload,
 ];
 
 // ---------------------------------------------------------------------------
@@ -564,6 +675,7 @@ function fmtValue(v, unit) {
   if (v == null || Number.isNaN(v)) return '-';
   if (unit === 'x') return `${v.toFixed(2)}x`;
   if (unit === 'ms') return v.toFixed(2);
+  if (unit === 'MiB') return v.toFixed(1);
   if (v >= 1000) return Math.round(v).toLocaleString('en-US');
   return v.toFixed(1);
 }
@@ -645,6 +757,23 @@ function printText(report) {
   }
   out.push(renderTable(header, rows));
   out.push('');
+  if (report.scaling) {
+    const byLevel = report.scaling;
+    const workerCounts = byLevel[0].byWorkers.map((w) => w.workers);
+    const nodeRate = (level) =>
+      report.results.find((w) => w.id === `stream-gzip-l${level}`)?.metrics[0].node ?? NaN;
+    out.push('uaccel gzip stream throughput by worker count (MB/s; x = vs node:zlib in the table above)');
+    out.push(
+      renderTable(
+        ['workload', ...workerCounts.map((n) => `${n} worker${n > 1 ? 's' : ''}`)],
+        byLevel.map((row) => [
+          `gzip L${row.level} stream, ${GRID.stream.writeBytes / KiB} KiB writes`,
+          ...row.byWorkers.map((w) => `${w.mbps.toFixed(1)} (${(w.mbps / nodeRate(row.level)).toFixed(2)}x)`),
+        ]),
+      ),
+    );
+    out.push('');
+  }
   out.push(
     'ratio: uaccel/node for throughput and compression, node/uaccel for latency; >1 means uaccel is better.',
   );
@@ -671,6 +800,7 @@ async function main() {
     );
   }
 
+  currentSva = opts.sva;
   if (opts.sva !== undefined) {
     if (candidate.mod && typeof candidate.mod.configure === 'function') {
       candidate.mod.configure({ sva: opts.sva });
@@ -713,6 +843,8 @@ async function main() {
     results.push({ id: workload.id, metrics, batch: batchSizes(counters) });
   }
 
+  const scaling = candidate.mod && !candidate.standIn ? measureScaling(opts, log) : null;
+
   // Read after the run: workers and queue depth are settled once the queue is open.
   const info = candidate.standIn ? null : safeInfo(candidate.mod);
   const report = {
@@ -734,6 +866,7 @@ async function main() {
       grid: GRID,
     },
     results,
+    scaling,
   };
 
   if (opts.json) {
@@ -750,11 +883,18 @@ function exit(code) {
   process.stdout.write('', () => process.exit(code));
 }
 
-main().then(exit, (err) => {
-  if (err instanceof WrongOutput) {
-    process.stderr.write(`FAIL: wrong output, no results reported.\n${err.message}\n`);
-  } else {
-    process.stderr.write(`FAIL: benchmark aborted: ${err && err.stack ? err.stack : err}\n`);
-  }
-  exit(1);
-});
+const childArg = process.argv.slice(2).find((a) => a.startsWith('--child-'));
+if (childArg?.startsWith('--child-open-streams=')) {
+  childOpenStreams(childArg.split('=')[1]);
+} else if (childArg?.startsWith('--child-scaling=')) {
+  const [level, mode] = childArg.split('=')[1].split(':');
+  childScaling(Number(level), mode);
+} else
+  main().then(exit, (err) => {
+    if (err instanceof WrongOutput) {
+      process.stderr.write(`FAIL: wrong output, no results reported.\n${err.message}\n`);
+    } else {
+      process.stderr.write(`FAIL: benchmark aborted: ${err && err.stack ? err.stack : err}\n`);
+    }
+    exit(1);
+  });
