@@ -12,7 +12,7 @@ export interface Counters {
   averageBatch: number;
   /** Completions per wake-up of the JavaScript thread. */
   averageCompletionBatch: number;
-  /** Stateless descriptors (stream blocks, whole members, one-shot inflation) each codec ran. */
+  /** Descriptors each codec ran: stream blocks, whole members, one-shot inflation, inflate stream steps. */
   codecRuns: { zlib: number; isal: number; libdeflate: number };
 }
 

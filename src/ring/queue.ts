@@ -80,9 +80,10 @@ export class DescriptorQueue {
   private retiring = false;
   private contexts = 0;
   /**
-   * Stateless descriptors completed, by the codec the device reports in
-   * `detail` (index 1 zlib, 2 ISA-L, 3 libdeflate): which codec served the
-   * work is otherwise invisible, since every one decodes the same.
+   * Stateless descriptors and inflate stream steps completed, by the codec
+   * the device reports in `detail` (index 1 zlib, 2 ISA-L, 3 libdeflate):
+   * which codec served the work is otherwise invisible, since every one
+   * decodes the same.
    */
   readonly codecRuns = [0, 0, 0, 0];
 
@@ -302,7 +303,9 @@ export class DescriptorQueue {
 
   private countCodec(op: number, c: Completion): void {
     if (c.status < 0 || c.detail < 1 || c.detail > 3) return;
-    if (op === this.abi.op.DEFLATE_BLOCK || op === this.abi.op.INFLATE_ONESHOT) this.codecRuns[c.detail]++;
+    const { op: ops } = this.abi;
+    if (op === ops.DEFLATE_BLOCK || op === ops.INFLATE_ONESHOT || op === ops.INFLATE)
+      this.codecRuns[c.detail]++;
   }
 
   openContext(
