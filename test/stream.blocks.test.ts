@@ -265,3 +265,29 @@ describe('blockSize option', () => {
     );
   });
 });
+
+describe('configure({ blockSize })', () => {
+  it('0 makes every compressing stream and one-shot node-identical until changed back', async () => {
+    const input = text(300 * KiB, 17);
+    uaccel.configure({ blockSize: 0 });
+    try {
+      const mine = await pipeThrough(ours.Gzip, input, 64 * KiB);
+      const node = await pipeThrough(theirs.Gzip, input, 64 * KiB);
+      expect(mine.output.equals(node.output)).toBe(true);
+      expect(uaccel.deflateSync(input).equals(zlib.deflateSync(input))).toBe(true);
+    } finally {
+      uaccel.configure({ blockSize: 128 * KiB });
+    }
+    const before = codecRuns();
+    const { output } = await pipeThrough(ours.Gzip, input, 64 * KiB);
+    expect(zlib.gunzipSync(output).equals(input)).toBe(true);
+    const after = codecRuns();
+    expect(after.zlib + after.isal - before.zlib - before.isal).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each([-1, 8 * MiB + 1, 0.5])('%s is refused with ERR_OUT_OF_RANGE', (blockSize) => {
+    expect(() => uaccel.configure({ blockSize })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+    );
+  });
+});
