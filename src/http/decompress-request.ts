@@ -15,6 +15,7 @@ import type { Middleware } from './compression';
 import {
   createDecoder,
   decodeWhole,
+  hasBody,
   invalidBody,
   requestCoding,
   resolveLimit,
@@ -45,7 +46,7 @@ export function decompressRequest(options?: DecompressRequestOptions): Middlewar
     const header = req.headers['content-encoding'];
     const coding = requestCoding(header);
     if (coding === undefined) return next(unsupportedEncoding(String(header)));
-    if (coding === 'identity') return next();
+    if (coding === 'identity' || !hasBody(req.headers)) return next();
     if (req.readableDidRead) {
       return next(new Error('decompressRequest() must run before anything reads the request body'));
     }

@@ -9,6 +9,7 @@ import { Transform, type Readable, type TransformCallback } from 'stream';
 
 import {
   createDecoder,
+  hasBody,
   invalidBody,
   requestCoding,
   resolveLimit,
@@ -52,7 +53,7 @@ export function decompressRequest(options?: DecompressRequestOptions): preParsin
     const header = request.headers['content-encoding'];
     const coding = requestCoding(header);
     if (coding === undefined) return done(unsupportedEncoding(String(header)));
-    if (coding === 'identity') return done(null, payload);
+    if (coding === 'identity' || !hasBody(request.headers)) return done(null, payload);
     // Decoded here: a decoder later in the chain (@fastify/compress's) must
     // not decode a second time.
     delete request.headers['content-encoding'];

@@ -2,6 +2,7 @@
 // Content-Encoding a request body has, the decoder for it on uaccel's device,
 // the limit option, and the HTTP errors (shaped as `http-errors` makes them,
 // which express's and fastify's error handlers both turn into a status).
+import type { IncomingHttpHeaders } from 'http';
 import type { Transform } from 'stream';
 
 import { errInvalidArgType, errOutOfRange } from '../errors';
@@ -102,6 +103,16 @@ export function requestCoding(header: string | string[] | undefined): RequestCod
     default:
       return undefined;
   }
+}
+
+/**
+ * Whether a request has a body to decode, judged as body-parser judges it;
+ * an empty one stays as it is, whatever its Content-Encoding says.
+ */
+export function hasBody(headers: IncomingHttpHeaders): boolean {
+  if (headers['transfer-encoding'] !== undefined) return true;
+  const length = Number(headers['content-length'] ?? NaN);
+  return !Number.isNaN(length) && length > 0;
 }
 
 /** A streaming decoder for `coding` on uaccel's device. */
