@@ -297,4 +297,13 @@ describe('package entry points', () => {
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual(['function', 2, 'function', 4, 'function', 'function', 3]);
   });
+
+  it('ESM: named imports from uaccel/koa and uaccel/fastify', () => {
+    const r = runScriptSync(`
+      Promise.all([import('uaccel/koa'), import('uaccel/fastify')]).then(([koa, fastify]) =>
+        console.log(typeof koa.compress, typeof fastify.decompressRequest));
+    `);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('function function');
+  });
 });
