@@ -25,6 +25,8 @@ const FORMAT: Partial<Record<Mode, number>> = { [Mode.DEFLATERAW]: 0, [Mode.DEFL
 const FORMAT_ZLIB = 1;
 const FORMAT_GZIP = 2;
 const Z_HUFFMAN_ONLY = 2;
+/** Descriptor `arg` bit: keep ISA-L out of this block (the zlib codec serves it). */
+const ARG_NO_ISAL = 1 << 13;
 
 function outputBound(n: number): number {
   return n + (n >>> 8) + OUTPUT_SLACK;
@@ -91,6 +93,8 @@ export class BlockDeflater {
   /** Blocks in flight (or completed, awaiting their turn) beyond which writes wait. */
   private readonly window: number;
   private readonly format: number;
+  /** UACCEL_ISAL=0 when the stream opened: its blocks stay on zlib (as inflate streams do). */
+  private readonly noIsal: number;
   private pending: Buffer | null = null;
   private pendingLen = 0;
   private history: Uint8Array | undefined;
@@ -119,6 +123,7 @@ export class BlockDeflater {
     this.level = level;
     this.strategy = strategy;
     this.window = Math.max(2, queue.config.workers * 2);
+    this.noIsal = process.env.UACCEL_ISAL === '0' ? ARG_NO_ISAL : 0;
   }
 
   /** Input bytes held here that no descriptor carries yet. */
@@ -262,7 +267,7 @@ export class BlockDeflater {
       hist: block.hist,
       histOff: 0,
       histLen,
-      arg: (block.level + 1) | (this.format << 8) | (block.strategy << 10),
+      arg: (block.level + 1) | (this.format << 8) | (block.strategy << 10) | this.noIsal,
       flags: block.whole ? flag.FIRST | flag.LAST : block.last ? flag.LAST : 0,
       done,
     };
