@@ -50,6 +50,8 @@ const GRID = {
   ],
   // gunzip(buf, cb) of single members node made (level 6), same closed loop.
   oneShotGunzip: [{ bytes: 256 * KiB, concurrency: 16, ops: { full: 1024, quick: 96 }, members: 32 }],
+  // Event-loop responsiveness while several streams compress at once.
+  loopDelay: { streams: 4, level: 6, writeBytes: 64 * KiB },
   // Idle streams held open, each in a fresh child process: the memory a
   // server pays per open response.
   openStreams: { streams: 2000, writeBytes: 100 },
@@ -361,6 +363,51 @@ function streamGzipWorkload(level) {
   };
 }
 
+// The corpus split over a few concurrent gzip streams; what matters is how
+// long the event loop stalls meanwhile (timers, I/O of a busy server).
+const loopDelayWorkload = (() => {
+  const { streams, level, writeBytes } = GRID.loopDelay;
+  return {
+    id: 'loop-delay',
+    metrics: [
+      {
+        key: 'loopP99',
+        label: `event-loop delay p99, ${streams} gzip L${level} streams`,
+        unit: 'ms',
+        better: 'lower',
+      },
+      { key: 'mbps', label: `  throughput of the ${streams} streams`, unit: 'MB/s', better: 'higher' },
+    ],
+    async run(mod, { corpus }, verify, name) {
+      const part = Math.ceil(corpus.length / streams);
+      const histogram = monitorEventLoopDelay({ resolution: GRID.loopDelayResolutionMs });
+      histogram.enable();
+      const sinks = [];
+      const { seconds } = await timed(() =>
+        Promise.all(
+          Array.from({ length: streams }, (_, i) => {
+            const sink = countingSink(verify);
+            sinks.push(sink);
+            const input = corpus.subarray(i * part, (i + 1) * part);
+            return pipeline(sliceSource(input, writeBytes), mod.createGzip({ level }), sink);
+          }),
+        ),
+      );
+      histogram.disable();
+      if (verify) {
+        sinks.forEach((sink, i) =>
+          expectGunzipsTo(
+            Buffer.concat(sink.chunks),
+            corpus.subarray(i * part, (i + 1) * part),
+            `${name} stream #${i}`,
+          ),
+        );
+      }
+      return { loopP99: histogram.percentile(99) / 1e6, mbps: mbps(corpus.length, seconds) };
+    },
+  };
+})();
+
 const streamGunzipWorkload = {
   id: 'stream-gunzip',
   metrics: [
@@ -610,6 +657,7 @@ function measureScaling(opts, log) {
 
 const WORKLOADS = [
   ...GRID.stream.levels.map(streamGzipWorkload),
+  loopDelayWorkload,
   streamGunzipWorkload,
   concurrentStreamsWorkload,
   ...GRID.oneShot.map(oneShotWorkload),
