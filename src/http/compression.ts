@@ -57,6 +57,22 @@ const DRAIN_LISTENER_METHODS = [
 const MAX_GATHERED = 1 << 20;
 const WRITABLE_HIGH_WATER_MARK = getDefaultHighWaterMark(false);
 
+// Each socket's request runs in its own callback, and the device queue
+// submits at the end of each: started together instead, at the end of the
+// poll phase, the one-shots of all the requests read in one turn of the event
+// loop share one submit (and the device's threads one wake-up).
+let batch: (() => void)[] = [];
+
+function runBatch(): void {
+  const runs = batch;
+  batch = [];
+  for (const run of runs) run();
+}
+
+function later(run: () => void): void {
+  if (batch.push(run) === 1) setImmediate(runBatch);
+}
+
 function createCompressor(coding: Encoding, opts: ResolvedOptions): Compressor {
   switch (coding) {
     case 'gzip':
@@ -238,15 +254,24 @@ export function compression(options?: CompressionOptions): Middleware {
     function compressWhole(chosen: Encoding, input: Chunk): void {
       const callbacks = gatheredCallbacks;
       gatheredCallbacks = undefined;
-      oneShot[chosen](input, (err, result) => {
+      const done = (err: Error | null, result: Buffer): void => {
         // The client went away while the body was being compressed.
         if (res.destroyed) return;
         if (err) return void res.destroy(err);
-        if (callbacks)
-          (end as (data: Buffer, cb: () => void) => void).call(res, result, () =>
-            callbacks.forEach((cb) => cb()),
-          );
-        else (end as (data: Buffer) => void).call(res, result);
+        if (callbacks) {
+          const written = () => callbacks.forEach((cb) => cb());
+          (end as (data: Buffer, cb: () => void) => void).call(res, result, written);
+        } else {
+          (end as (data: Buffer) => void).call(res, result);
+        }
+      };
+      later(() => {
+        if (res.destroyed) return;
+        try {
+          oneShot[chosen](input, done);
+        } catch (err) {
+          res.destroy(err as Error);
+        }
       });
     }
 
