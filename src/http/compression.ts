@@ -169,7 +169,10 @@ export function compression(options?: CompressionOptions): Middleware {
     res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
       // Apply a status and headers passed here before deciding on them.
       if (typeof args[0] === 'number') this.statusCode = args[0];
-      const headers = args.find((a, i) => i > 0 && typeof a === 'object' && a !== null && !Array.isArray(a));
+      const headers =
+        args.length > 1
+          ? args.find((a, i) => i > 0 && typeof a === 'object' && a !== null && !Array.isArray(a))
+          : undefined;
       if (headers) {
         for (const [k, v] of Object.entries(headers as Record<string, unknown>))
           this.setHeader(k, v as string);
