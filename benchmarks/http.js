@@ -212,6 +212,8 @@ async function main() {
   const repsArg = args.find((a) => a.startsWith('--reps='));
   const reps = repsArg ? Number(repsArg.split('=')[1]) : quick ? 1 : 3;
   const seconds = quick ? 1 : 5;
+  // Other work on the machine shows here first: the load average is printed before and after.
+  const loadBefore = os.loadavg()[0];
   const servers = {};
   for (const n of SERVERS) servers[n] = await startServer(n);
   try {
@@ -287,6 +289,7 @@ async function main() {
     console.log(
       'none: the same server without middleware (uncompressed), measured once per body, shown for both levels',
     );
+    console.log(`load average (1 min): ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after`);
   } finally {
     for (const n of SERVERS) servers[n].child.kill();
   }
