@@ -5,7 +5,8 @@
 // that they did take the one-shot (their bytes are uaccel's whole-member
 // gzip/deflate at the same level, not a stream's), and that bodies written
 // across ticks still stream.
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -154,6 +155,28 @@ describe('writes followed by end() in the same tick', () => {
     const r = await get(`/write-later-end/${size}`, 'gzip');
     expect(r.headers['content-encoding']).toBe('gzip');
     expect(zlib.gunzipSync(r.body).equals(body(size))).toBe(true);
+  });
+});
+
+describe('plain node:http', () => {
+  it('writeHead(status, headers) then end(body) is one member too', async () => {
+    const size = 64 * KiB;
+    const mw = compression({ level: LEVEL });
+    const server = createServer((req, res) =>
+      mw(req, res, () => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(body(size));
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const r = await raw(`http://127.0.0.1:${port}/`, { 'Accept-Encoding': 'deflate' });
+      expect(r.headers['content-encoding']).toBe('deflate');
+      expect(r.body.equals(ONE_SHOT.deflate(body(size)))).toBe(true);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
