@@ -111,6 +111,19 @@ bool isal_inflate_log(const IsalInflateStream* s, const uint8_t** data, size_t* 
   return true;
 }
 
+bool isal_inflate_holding(const IsalInflateStream* s) {
+  const inflate_state& st = s->state;
+  switch (st.block_state) {
+    case ISAL_BLOCK_INPUT_DONE:
+    case ISAL_CHECKSUM_CHECK:
+      return false;  // every symbol decoded; only the trailer is left
+    default:
+      // Bits it read but has not decoded (a block header waiting for its
+      // end holds none once the input is used up).
+      return st.read_in_length > 0 || st.tmp_in_size > 0;
+  }
+}
+
 void isal_inflate_drop_log(IsalInflateStream* s) { std::vector<uint8_t>().swap(s->log); }
 
 const char* isal_inflate_error_text(int rc) {
@@ -141,6 +154,7 @@ int isal_inflate_step(IsalInflateStream*, const uint8_t*, uint32_t, uint8_t*, ui
 bool isal_inflate_log(const IsalInflateStream*, const uint8_t**, size_t*, uint64_t*) {
   return false;
 }
+bool isal_inflate_holding(const IsalInflateStream*) { return false; }
 void isal_inflate_drop_log(IsalInflateStream*) {}
 const char* isal_inflate_error_text(int) { return "invalid block type"; }
 

@@ -60,6 +60,13 @@ int isal_inflate_step(IsalInflateStream* s, const uint8_t* src, uint32_t src_len
 bool isal_inflate_log(const IsalInflateStream* s, const uint8_t** data, size_t* len,
                       uint64_t* delivered);
 
+/*
+ * isal_inflate_holding - whether ISA-L may still hold decodable bits it read
+ * (it decodes the last few symbols of its input only when more arrives,
+ * where zlib decodes everything it was given).
+ */
+bool isal_inflate_holding(const IsalInflateStream* s);
+
 /* Frees the log's memory (after a replay, or when the stream leaves ISA-L). */
 void isal_inflate_drop_log(IsalInflateStream* s);
 

@@ -246,12 +246,11 @@ enum TakeOver { TAKEN_OVER, TAKE_OVER_FAILED, NO_REPLAY };
 // state node's zlib would be in; what it has not read yet becomes the
 // prefix of its next input.
 static TakeOver zlib_take_over(ZlibStream* zs) {
-  zs->phase = PHASE_ZLIB;
   const uint8_t* log = nullptr;
   size_t log_len = 0;
   uint64_t delivered = 0;
-  if (zs->isal == nullptr) return TAKEN_OVER;
   if (!isal_inflate_log(zs->isal, &log, &log_len, &delivered)) return NO_REPLAY;
+  zs->phase = PHASE_ZLIB;
   Bytef* in = zs->strm.next_in;
   uInt avail_in = zs->strm.avail_in;
   Bytef* out = zs->strm.next_out;
@@ -305,7 +304,9 @@ static bool start_body(ZlibStream* zs, int format) {
 // not be replayed through zlib and stands for zlib's.
 static bool run_inflate_isal(ZlibStream* zs, const char** mapped) {
   bool used = false;
-  bool block_flush = zs->flush == Z_BLOCK || zs->flush == Z_TREES;
+  // Z_BLOCK and Z_TREES stop at block boundaries, which only zlib reports;
+  // values past them are zlib's to refuse.
+  bool block_flush = zs->flush < Z_NO_FLUSH || zs->flush > Z_FINISH;
   for (;;) {
     switch (zs->phase) {
       case PHASE_HEADER: {
@@ -351,13 +352,19 @@ static bool run_inflate_isal(ZlibStream* zs, const char** mapped) {
       case PHASE_BODY: {
         uint32_t consumed = 0;
         uint32_t produced = 0;
-        int rc = block_flush ? -1
-                             : isal_inflate_step(zs->isal, zs->strm.next_in, zs->strm.avail_in,
-                                                 zs->strm.next_out, zs->strm.avail_out, &consumed,
-                                                 &produced);
-        if (rc == ISAL_STEP_MORE && consumed < zs->strm.avail_in && produced < zs->strm.avail_out) {
-          rc = -1;  // stalled with input and room left: not a state zlib has
+        if (block_flush) {
+          switch (zlib_take_over(zs)) {
+            case TAKEN_OVER:
+              run_inflate_zlib(zs);
+              return used;
+            case TAKE_OVER_FAILED:
+              return used;
+            case NO_REPLAY:
+              break;  // a member too long to replay: ISA-L goes on, as for Z_NO_FLUSH
+          }
         }
+        int rc = isal_inflate_step(zs->isal, zs->strm.next_in, zs->strm.avail_in, zs->strm.next_out,
+                                   zs->strm.avail_out, &consumed, &produced);
         if (rc < 0) {
           switch (zlib_take_over(zs)) {
             case TAKEN_OVER:
@@ -366,6 +373,7 @@ static bool run_inflate_isal(ZlibStream* zs, const char** mapped) {
             case TAKE_OVER_FAILED:
               break;
             case NO_REPLAY:
+              zs->phase = PHASE_ZLIB;  // the stream fails here; zlib refuses what follows
               zs->err = Z_DATA_ERROR;
               *mapped = isal_inflate_error_text(rc);
               break;
@@ -379,6 +387,31 @@ static bool run_inflate_isal(ZlibStream* zs, const char** mapped) {
         zs->strm.avail_out -= produced;
         if (rc == ISAL_STEP_MORE) {
           zs->err = zs->flush == Z_FINISH ? Z_BUF_ERROR : Z_OK;
+          // Stopping with input and room left is not a state zlib has. And
+          // at a flush node's zlib has emitted all its input determines (a
+          // stream cut short and read with finishFlush Z_SYNC_FLUSH, say),
+          // or, finishing, found the error in it, where ISA-L may keep the
+          // last few bits back: zlib decodes them.
+          bool stalled = zs->strm.avail_in > 0 && zs->strm.avail_out > 0;
+          bool flushing = zs->flush != Z_NO_FLUSH;
+          bool held = flushing && zs->strm.avail_in == 0 && zs->strm.avail_out > 0 &&
+                      isal_inflate_holding(zs->isal);
+          if (stalled || held) {
+            switch (zlib_take_over(zs)) {
+              case TAKEN_OVER:
+                run_inflate_zlib(zs);
+                break;
+              case TAKE_OVER_FAILED:
+                break;
+              case NO_REPLAY:
+                if (stalled) {
+                  zs->phase = PHASE_ZLIB;
+                  zs->err = Z_DATA_ERROR;
+                  *mapped = isal_inflate_error_text(-1);
+                }
+                break;
+            }
+          }
           return used;
         }
         isal_inflate_drop_log(zs->isal);
@@ -456,7 +489,9 @@ void zlib_stream_step(ZlibStream* zs, int opcode, int flush, const uint8_t* src,
   if (deflating) {
     zs->err = deflate(&zs->strm, flush);
   } else if (zs->phase != PHASE_ZLIB) {
-    isal = run_inflate_isal(zs, &mapped);
+    // A step with nothing to decode (a member's end, a header alone) counts
+    // for the codec that has the stream.
+    isal = run_inflate_isal(zs, &mapped) || zs->phase != PHASE_ZLIB;
   } else {
     run_inflate_zlib(zs);
   }

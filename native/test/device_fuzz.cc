@@ -29,15 +29,22 @@
  *     UA_STATUS_CODEC for codec steps, Z_STREAM_ERROR for a step of the wrong
  *     direction; a rejected entry reports no bytes;
  *   - produced <= dst_len, consumed <= src_len;
- *   - memory: the device writes nothing but dst[0, produced): every other
- *     byte of the region, every source buffer and guard bytes after every
+ *   - memory: the device writes nothing but dst[0, produced) (all of dst
+ *     for stateless ops and ISA-L inflate, which use it as scratch): every
+ *     other byte of the region, every source buffer and guard bytes after every
  *     SVA destination are unchanged (and, under ASan, poisoned while in
  *     flight, so an instrumented access outside a descriptor's ranges is
  *     reported where it happens);
  *   - data: a deflate context's output inflates (system zlib) to a prefix of
  *     what it consumed, all of it once the stream ended; an inflate context
  *     fed a valid stream produces a prefix of the original, all of it at the
- *     end.
+ *     end;
+ *   - codecs: an inflate context that may decode with ISA-L (opened with
+ *     UACCEL_ISAL on or off at random) behaves as zlib alone: what it
+ *     produced is a prefix of what a zlib-only twin makes of the same bytes
+ *     in one step, and its first error has the twin's code and message.
+ *     Feeds are valid, corrupt or garbage streams cut into small pieces, with
+ *     Z_BLOCK flushes mid-member, so ISA-L's hand-over to zlib is exercised.
  * Every context, queue, ring and region is released at the end of an input,
  * so LeakSanitizer sees codec leaks. Results depend only on the input: each
  * context has at most one descriptor in flight and in-flight descriptors use
@@ -60,6 +67,7 @@
 #include <string>
 #include <vector>
 
+#include "../codecs/stateless_deflate.h"
 #include "../devices/device.h"
 #include "../ring/ring.h"
 
@@ -106,7 +114,8 @@ bool g_verbose = false;
 // Coverage of the invariants, printed by the standalone driver.
 struct Stats {
   uint64_t batches, inline_runs, completions, ok, efault, einval, eopnotsupp, codec_ok, codec_err,
-      stream_ends, deflate_checks, deflate_bytes, inflate_checks, inflate_bytes, params_ok;
+      stream_ends, deflate_checks, deflate_bytes, inflate_checks, inflate_bytes, params_ok,
+      isal_steps, twin_checks, twin_errors, twin_lenient;
 } g_stats;
 
 /* ---------------------------------------------------------------------- */
@@ -212,6 +221,9 @@ struct Ctx {
   size_t pos = 0;
   bool last_end = false;
   bool never_check = false;
+  bool isal = false;            // opened with ISA-L allowed (and ISA-L would take it)
+  bool last_step_full = false;  // the last step filled its destination
+  int last_flush = Z_NO_FLUSH;
 };
 
 bool is_inflate_mode(int mode) {
@@ -309,7 +321,86 @@ void check_deflate_data(const Ctx& c, const char* when) {
   }
 }
 
+// What zlib alone makes of the context's first `len` feed bytes, in steps as
+// large as the output allows: the reference for a context that decodes with
+// ISA-L. `flush` is the flush of the step that ended there.
+struct Twin {
+  int32_t status = 0;
+  int32_t detail = 0;
+  std::string message;
+  std::vector<uint8_t> out;
+};
+
+Twin zlib_twin(const Ctx& c, size_t len, int flush) {
+  setenv("UACCEL_ISAL", "0", 1);
+  ZlibParams p{c.mode, c.level, c.wbits, c.mem, c.strategy, nullptr, 0};
+  ZlibStream* zs = zlib_stream_create(&p);
+  Twin t;
+  std::vector<uint8_t> buf(64 << 10);
+  size_t at = 0;
+  for (;;) {
+    ua_cqe cqe{};
+    uint32_t n = uint32_t(len - at);
+    zlib_stream_step(zs, UA_OP_INFLATE, flush, c.feed.data() + at, n, buf.data(),
+                     uint32_t(buf.size()), &cqe);
+    CHECK(cqe.status != 0 || cqe.detail == CODEC_ZLIB, "the zlib twin decoded with codec %d",
+          cqe.detail);
+    t.out.insert(t.out.end(), buf.data(), buf.data() + cqe.produced);
+    at += cqe.consumed;
+    if (cqe.status != 0) {
+      t.status = cqe.status;
+      t.detail = cqe.detail;
+      t.message = zlib_stream_message(zs);
+      break;
+    }
+    if (cqe.produced < buf.size()) break;
+  }
+  zlib_stream_destroy(zs);
+  return t;
+}
+
+bool twin_applies(const Ctx& c) {
+  return c.fam == FAM_INFLATE && c.isal && !c.never_check && !c.tainted;
+}
+
+bool same_overlap(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+  size_t n = a.size() < b.size() ? a.size() : b.size();
+  return n == 0 || std::memcmp(a.data(), b.data(), n) == 0;
+}
+
+// A successful stretch of an ISA-L context against its twin. ISA-L may keep
+// the last bits of its input for its next step, except at a flush. Where
+// zlib rejects a dynamic block header that ISA-L accepts (an incomplete
+// code), ISA-L decodes on until an error or the trailer check hands the
+// member back to zlib: until then both agree on what they both produced.
+void check_twin(const Ctx& c, const char* when) {
+  if (!twin_applies(c)) return;
+  Twin t = zlib_twin(c, c.pos, Z_NO_FLUSH);
+  g_stats.twin_checks++;
+  if (t.status != 0) {
+    g_stats.twin_lenient++;
+    CHECK(same_overlap(c.out, t.out),
+          "%s: inflate context (mode %d wbits %d) with ISA-L and zlib (which failed: %s) "
+          "disagree on the bytes both produced",
+          when, c.mode, c.wbits, t.message.c_str());
+    return;
+  }
+  CHECK(is_prefix(c.out, t.out),
+        "%s: inflate context (mode %d wbits %d) with ISA-L produced %zu bytes from %zu in that "
+        "are not a prefix of zlib's %zu",
+        when, c.mode, c.wbits, c.out.size(), c.pos, t.out.size());
+  bool flushed = c.last_flush == Z_PARTIAL_FLUSH || c.last_flush == Z_SYNC_FLUSH ||
+                 c.last_flush == Z_FULL_FLUSH;
+  if (!c.last_step_full && flushed) {
+    CHECK(c.out.size() == t.out.size(),
+          "%s: inflate context (mode %d) with ISA-L produced %zu bytes from %zu in after flush "
+          "%d, zlib %zu",
+          when, c.mode, c.out.size(), c.pos, c.last_flush, t.out.size());
+  }
+}
+
 void check_inflate_data(const Ctx& c, const char* when) {
+  check_twin(c, when);
   if (c.fam != FAM_INFLATE || c.tainted || c.never_check || !c.feed_valid) return;
   g_stats.inflate_checks++;
   g_stats.inflate_bytes += c.out.size();
@@ -593,12 +684,14 @@ void check_completion(HQueue& hq, Desc& d, const ua_cqe& c, bool inline_run) {
   if (c.status == UA_STATUS_CODEC) {
     const char* msg = software_device_ops.ctx_message(hq.q, x.handle);
     CHECK(msg != nullptr && strnlen(msg, 4096) < 4096, "codec error without a message");
+    CHECK((c.flags & UA_CQE_STREAM_END) == 0, "a failed step flags the stream's end");
   } else {
-    CHECK(c.detail == Z_OK || c.detail == Z_BUF_ERROR || c.detail == Z_STREAM_END,
-          "successful codec step with detail %d", c.detail);
+    // Success reports the codec; only inflate contexts ever use ISA-L.
+    CHECK(c.detail == CODEC_ZLIB ||
+              (c.detail == CODEC_ISAL && x.fam == FAM_INFLATE && x.isal && !d.wrong_direction),
+          "successful codec step (mode %d) with detail %d", x.mode, c.detail);
+    if (c.detail == CODEC_ISAL) g_stats.isal_steps++;
   }
-  CHECK(((c.flags & UA_CQE_STREAM_END) != 0) == (c.detail == Z_STREAM_END),
-        "STREAM_END flag %u with detail %d", c.flags, c.detail);
   if (d.wrong_direction) {
     CHECK(c.status == UA_STATUS_CODEC && c.detail == Z_STREAM_ERROR && c.consumed == 0 &&
               c.produced == 0,
@@ -625,6 +718,8 @@ void check_completion(HQueue& hq, Desc& d, const ua_cqe& c, bool inline_run) {
     }
   } else {
     if (c.status == 0) {
+      x.last_step_full = c.produced == s.dst_len;
+      x.last_flush = s.flush;
       size_t before = x.out.size();
       x.out.insert(x.out.end(), out, out + c.produced);
       x.pos += c.consumed;
@@ -637,6 +732,21 @@ void check_completion(HQueue& hq, Desc& d, const ua_cqe& c, bool inline_run) {
               x.mode, x.wbits, before + c.produced);
       }
     } else {
+      // The first error of an ISA-L context is zlib's, on the same bytes.
+      if (twin_applies(x) && c.detail != Z_STREAM_ERROR) {
+        Twin t = zlib_twin(x, x.pos + s.src_len, s.flush == Z_FINISH ? Z_FINISH : Z_NO_FLUSH);
+        g_stats.twin_errors++;
+        CHECK(t.status == c.status && t.detail == c.detail &&
+                  t.message == software_device_ops.ctx_message(hq.q, x.handle),
+              "inflate context (mode %d wbits %d) with ISA-L failed with %d \"%s\" after %zu bytes "
+              "in; zlib alone: status %d detail %d \"%s\"",
+              x.mode, x.wbits, c.detail, software_device_ops.ctx_message(hq.q, x.handle),
+              x.pos + s.src_len, t.status, t.detail, t.message.c_str());
+        CHECK(same_overlap(x.out, t.out),
+              "inflate context (mode %d) with ISA-L produced %zu bytes before its error that "
+              "disagree with zlib's %zu",
+              x.mode, x.out.size(), t.out.size());
+      }
       x.tainted = true;
     }
   }
@@ -663,12 +773,20 @@ void open_context(World& w, Reader& r) {
   // As node validates it: 0 (take it from the header) only where there is one.
   bool has_header = c->mode == ZLIB_INFLATE || c->mode == ZLIB_GUNZIP || c->mode == ZLIB_UNZIP;
   if (has_header && r.chance(4)) c->wbits = 0;
+  // Mostly the default window for inflate, the one ISA-L decodes with.
+  if (c->fam == FAM_INFLATE && c->wbits != 0 && r.chance(2)) c->wbits = 15;
   c->mem = r.range(1, 9);
   c->strategy = r.range(0, 4);
   if (r.chance(4)) {
     c->dict.resize(1 + r.below(64));
     gen_data(r, c->dict.data(), c->dict.size());
   }
+  // Half the inflate contexts may use ISA-L (the environment is read when a
+  // context opens); those that take it are checked against zlib alone.
+  bool isal_on = r.chance(2);
+  setenv("UACCEL_ISAL", isal_on ? "1" : "0", 1);
+  c->isal = isal_on && c->fam == FAM_INFLATE && c->dict.empty() &&
+            (c->wbits == 15 || (c->wbits == 0 && c->mode != ZLIB_INFLATERAW));
   ContextParams p{};
   p.kind = CTX_ZLIB;
   p.zlib = ZlibParams{c->mode,
@@ -895,6 +1013,15 @@ void build(World& w, HQueue& hq, Reader& r, uint32_t lane_index, bool inline_run
   }
 }
 
+// Whether a completed descriptor may have written its whole destination:
+// stateless codecs use it as scratch, and so does ISA-L's inflate (it stores
+// whole words past its last byte, and a step that zlib took over may hold
+// what ISA-L decoded before its error). Only dst[0, produced) is output.
+bool may_scribble(const Desc& d) {
+  return is_stateless_op(d.sqe.opcode) ||
+         (d.sqe.opcode == UA_OP_INFLATE && d.ctx != nullptr && d.ctx->isal);
+}
+
 // After a completion: SVA sources unchanged, nothing written past produced,
 // guards intact. (Pinned queues are checked region-wide by the caller.)
 void check_sva_memory(Desc& d) {
@@ -916,10 +1043,12 @@ void check_sva_memory(Desc& d) {
     // bit-buffer stores past the last byte, or a refusal part-way): bytes
     // past `produced` are unspecified, but nothing outside it changes (the
     // guard check above).
-    bool scratch = is_stateless_op(d.sqe.opcode);
+    bool scratch = may_scribble(d);
     for (uint32_t k = d.cqe.produced; !scratch && k < d.sqe.dst_len; k++) {
-      CHECK(d.dst_alloc[k] == kDstFill, "destination byte %u written but only %u produced", k,
-            d.cqe.produced);
+      CHECK(d.dst_alloc[k] == kDstFill,
+            "destination byte %u written but only %u produced (opcode %u status %d detail %d "
+            "dst_len %u)",
+            k, d.cqe.produced, d.sqe.opcode, d.cqe.status, d.cqe.detail, d.sqe.dst_len);
     }
   }
 }
@@ -966,9 +1095,9 @@ void run_batch(World& w, Reader& r) {
     check_completion(hq, d, d.cqe, false);
     if (hq.sva) check_sva_memory(d);
     // The produced bytes are allowed changes (the whole destination for
-    // stateless ops, whose codecs may use it as scratch); everything else
-    // must match.
-    uint32_t allowed = is_stateless_op(d.sqe.opcode) ? d.sqe.dst_len : d.cqe.produced;
+    // stateless ops and failed inflate steps, see may_scribble); everything
+    // else must match.
+    uint32_t allowed = may_scribble(d) ? d.sqe.dst_len : d.cqe.produced;
     if (!hq.sva && d.valid_ranges && allowed > 0) {
       std::memcpy(snapshot.data() + d.sqe.dst, hq.region->base + d.sqe.dst, allowed);
     }
@@ -976,6 +1105,15 @@ void run_batch(World& w, Reader& r) {
   if (!hq.sva && std::memcmp(snapshot.data(), hq.region->base, snapshot.size()) != 0) {
     size_t at = 0;
     while (snapshot[at] == hq.region->base[at]) at++;
+    for (auto& d : batch) {
+      if (d.valid_ranges && at >= d.sqe.dst && at < d.sqe.dst + d.sqe.dst_len) {
+        fail(
+            "the device wrote region byte %zu, byte %llu of a destination of %u (opcode %u "
+            "status %d detail %d produced %u)",
+            at, (unsigned long long)(at - d.sqe.dst), d.sqe.dst_len, d.sqe.opcode, d.cqe.status,
+            d.cqe.detail, d.cqe.produced);
+      }
+    }
     fail("the device wrote region byte %zu outside every descriptor's dst[0, produced)", at);
   }
   for (auto& d : batch) {
@@ -1133,14 +1271,18 @@ int main(int argc, char** argv) {
       "  %llu batches, %llu inline runs, %llu completions: %llu ok, %llu -EFAULT, %llu -EINVAL, "
       "%llu -EOPNOTSUPP; codec steps %llu ok / %llu codec errors, %llu stream ends\n"
       "  round trips: %llu deflate contexts (%llu bytes), %llu inflate contexts (%llu bytes); "
-      "%llu params accepted\n",
+      "%llu params accepted\n"
+      "  ISA-L: %llu inflate steps, %llu stretches (%llu past a header zlib rejects) and %llu "
+      "errors checked against zlib alone\n",
       (unsigned long long)t.batches, (unsigned long long)t.inline_runs,
       (unsigned long long)t.completions, (unsigned long long)t.ok, (unsigned long long)t.efault,
       (unsigned long long)t.einval, (unsigned long long)t.eopnotsupp,
       (unsigned long long)t.codec_ok, (unsigned long long)t.codec_err,
       (unsigned long long)t.stream_ends, (unsigned long long)t.deflate_checks,
       (unsigned long long)t.deflate_bytes, (unsigned long long)t.inflate_checks,
-      (unsigned long long)t.inflate_bytes, (unsigned long long)t.params_ok);
+      (unsigned long long)t.inflate_bytes, (unsigned long long)t.params_ok,
+      (unsigned long long)t.isal_steps, (unsigned long long)t.twin_checks,
+      (unsigned long long)t.twin_lenient, (unsigned long long)t.twin_errors);
   return 0;
 }
 #endif
