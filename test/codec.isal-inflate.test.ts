@@ -108,6 +108,28 @@ describe.each(MODES)('inflate codecs ($name)', ({ sva }) => {
       expect(runs.zlib).toBe(0);
     });
 
+    it('Unzip reads each member in its own format: a zlib stream after a gzip member, as node', async () => {
+      const a = text(40 * KiB, 39);
+      const b = text(30 * KiB, 40);
+      const inputs = [
+        Buffer.concat([zlib.gzipSync(a), zlib.deflateSync(b)]),
+        Buffer.concat([zlib.gzipSync(a), zlib.deflateSync(b, { windowBits: 9 }), zlib.gzipSync(a)]),
+      ];
+      for (const input of inputs) {
+        for (const writes of [input.length, 999]) {
+          const [mine, node] = await Promise.all([
+            trace(ours.Unzip, input, writes),
+            trace(theirs.Unzip, input, writes),
+          ]);
+          expectSameBytes(mine.output, node.output, `writes of ${writes}`);
+          expect({ error: mine.error, bytesWritten: mine.bytesWritten }).toEqual({
+            error: node.error,
+            bytesWritten: node.bytesWritten,
+          });
+        }
+      }
+    });
+
     it('options only zlib honours keep the stream on zlib, with node output', async () => {
       const dictionary = text(2 * KiB, 34);
       const cases: Array<{ cls: ClassName; input: Buffer; opts?: zlib.ZlibOptions }> = [

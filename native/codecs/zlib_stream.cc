@@ -339,7 +339,9 @@ static bool run_inflate_isal(ZlibStream* zs, const char** mapped) {
           if (flush == Z_FINISH) zs->err = Z_BUF_ERROR;
           return used;
         }
-        bool gzip = zs->mode == ZLIB_GUNZIP;
+        // The member's own header tells its format: unzip's zlib detects it
+        // afresh for every member, so a zlib stream may follow a gzip one.
+        bool gzip = zs->header_first == kGzipId1;
         // zlib enforces a zlib header's smaller window in ways of its own.
         if ((!gzip && (zs->header_first >> 4) != 7) ||
             !start_body(zs, gzip ? ISAL_BODY_GZIP : ISAL_BODY_ZLIB)) {

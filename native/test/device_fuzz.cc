@@ -246,8 +246,11 @@ std::vector<uint8_t> compress_for(const Ctx& c, Reader& r, const std::vector<uin
   for (int m = 0; m < members; m++) {
     const uint8_t* p = plain.data() + (m == 0 ? 0 : cut);
     size_t len = m == 0 ? cut : plain.size() - cut;
+    // unzip detects each member's format afresh: a zlib stream may follow
+    // a gzip member.
+    int member_window = m == 1 && c.mode == ZLIB_UNZIP && r.chance(2) ? wb : window;
     z_stream s{};
-    if (deflateInit2(&s, r.range(0, 9), Z_DEFLATED, window, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    if (deflateInit2(&s, r.range(0, 9), Z_DEFLATED, member_window, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
       *ok = false;
       return out;
     }
