@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <vector>
 
@@ -35,16 +36,45 @@ bool isal_inflate_available() {
   return isal_api() != nullptr;
 }
 
+namespace {
+
+// Freed states, reused by the next stream: short streams (HTTP bodies) would
+// otherwise fault in fresh pages for ~85 KiB of tables each, which costs
+// them more than their decoding. Bounded; the lock is held only to push or
+// pop (creation runs on device threads, destruction on the JS thread).
+constexpr size_t kCachedStates = 16;
+std::mutex g_cache_lock;
+IsalInflateStream* g_cache[kCachedStates];  // no destructor: kept to the end
+size_t g_cached = 0;
+
+}  // namespace
+
 IsalInflateStream* isal_inflate_create() {
   const IsalApi* api = isal_api();
   if (api == nullptr) return nullptr;
-  auto* s = new (std::nothrow) IsalInflateStream();
+  {
+    std::lock_guard<std::mutex> guard(g_cache_lock);
+    if (g_cached > 0) return g_cache[--g_cached];
+  }
+  // Default-initialised, not zeroed: isal_inflate_init sets what ISA-L reads.
+  auto* s = new (std::nothrow) IsalInflateStream;
   if (s == nullptr) return nullptr;
   s->api = api;
   return s;
 }
 
-void isal_inflate_destroy(IsalInflateStream* s) { delete s; }
+void isal_inflate_destroy(IsalInflateStream* s) {
+  if (s == nullptr) return;
+  isal_inflate_drop_log(s);
+  {
+    std::lock_guard<std::mutex> guard(g_cache_lock);
+    if (g_cached < kCachedStates) {
+      g_cache[g_cached++] = s;
+      return;
+    }
+  }
+  delete s;
+}
 
 void isal_inflate_begin(IsalInflateStream* s, int format) {
   s->api->inflate_init(&s->state);
