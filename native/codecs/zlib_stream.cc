@@ -280,6 +280,12 @@ static TakeOver zlib_take_over(ZlibStream* zs) {
     zs->err = err;
     return TAKE_OVER_FAILED;
   }
+  if (delivered > 0) {
+    // ISA-L delivered output zlib cannot make from the same bytes: no
+    // decoder does that, but if one did, fail rather than emit it twice.
+    zs->err = Z_DATA_ERROR;
+    return TAKE_OVER_FAILED;
+  }
   return TAKEN_OVER;
 }
 
