@@ -1,6 +1,7 @@
 #include "isal_inflate_stream.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -19,6 +20,7 @@ namespace {
 // enough that a stream's log never costs more than a zlib deflate state.
 // Larger members drop their log at this size and map ISA-L's error instead.
 constexpr size_t kReplayLogBytes = 256 << 10;
+std::atomic<size_t> g_replay_bytes{kReplayLogBytes};
 
 }  // namespace
 
@@ -27,6 +29,7 @@ struct IsalInflateStream {
   inflate_state state;
   std::vector<uint8_t> log;
   bool log_overflowed = false;
+  size_t log_limit = kReplayLogBytes;
   uint64_t delivered = 0;
 };
 
@@ -93,6 +96,7 @@ void isal_inflate_begin(IsalInflateStream* s, int format) {
   }
   s->log.clear();
   s->log_overflowed = false;
+  s->log_limit = g_replay_bytes.load(std::memory_order_relaxed);
   s->delivered = 0;
 }
 
@@ -119,7 +123,7 @@ int isal_inflate_step(IsalInflateStream* s, const uint8_t* src, uint32_t src_len
     st->read_in_length -= int32_t(ahead * 8);
   }
   if (!s->log_overflowed) {
-    if (s->log.size() + in > kReplayLogBytes) {
+    if (s->log.size() + in > s->log_limit) {
       s->log_overflowed = true;
       isal_inflate_drop_log(s);
     } else {
@@ -156,6 +160,10 @@ bool isal_inflate_holding(const IsalInflateStream* s) {
 
 void isal_inflate_drop_log(IsalInflateStream* s) { std::vector<uint8_t>().swap(s->log); }
 
+void isal_inflate_set_replay_bytes(size_t bytes) {
+  g_replay_bytes.store(bytes == 0 ? kReplayLogBytes : bytes, std::memory_order_relaxed);
+}
+
 const char* isal_inflate_error_text(int rc) {
   switch (rc) {
     case ISAL_INVALID_SYMBOL:
@@ -186,6 +194,7 @@ bool isal_inflate_log(const IsalInflateStream*, const uint8_t**, size_t*, uint64
 }
 bool isal_inflate_holding(const IsalInflateStream*) { return false; }
 void isal_inflate_drop_log(IsalInflateStream*) {}
+void isal_inflate_set_replay_bytes(size_t) {}
 const char* isal_inflate_error_text(int) { return "invalid block type"; }
 
 #endif

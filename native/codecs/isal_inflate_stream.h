@@ -8,7 +8,8 @@
  * so every member keeps a log of the compressed bytes ISA-L consumed; on an
  * ISA-L error the caller replays the log through zlib and lets zlib decide,
  * which gives node's exact error (or, where zlib is more lenient, node's
- * output). The log is bounded (kReplayLogBytes); past it the error is mapped.
+ * output). The log is bounded (256 KiB); past it the error is mapped, and at
+ * a flush ISA-L may keep the last few decodable bytes for its next step.
  *
  * Threads: everything except isal_inflate_available runs on the device thread
  * that holds the stream's mutex; create/destroy follow the stream's lifetime.
@@ -69,6 +70,12 @@ bool isal_inflate_holding(const IsalInflateStream* s);
 
 /* Frees the log's memory (after a replay, or when the stream leaves ISA-L). */
 void isal_inflate_drop_log(IsalInflateStream* s);
+
+/*
+ * isal_inflate_set_replay_bytes - bound the logs of members begun from now on
+ * (0: the default, 256 KiB). For tests that need members past the bound.
+ */
+void isal_inflate_set_replay_bytes(size_t bytes);
 
 /* zlib's wording for an ISA-L error, for when the log cannot be replayed. */
 const char* isal_inflate_error_text(int rc);
