@@ -17,7 +17,7 @@ const WINDOW = 32 << 10;
 const OUTPUT_SLACK = 256;
 /** Smallest block a caller may ask for: below it the sync markers start to cost ratio. */
 const MIN_BLOCK_BYTES = 4 << 10;
-/** Pending input up to this size grows by doubling; past it the whole block is allocated. */
+/** Pending input up to this size grows by doubling; past it, to the whole block. */
 const SMALL_PENDING = 4 << 10;
 const ENOSPC = 28;
 
@@ -215,8 +215,15 @@ export class BlockDeflater {
     const need = this.pendingLen + want;
     const capacity = this.pending?.length ?? 0;
     if (need > capacity && capacity < this.blockBytes) {
+      // Small input grows by doubling; a first large write gets exactly its
+      // size (a stream that ends or dies after one write never holds a whole
+      // block), and the next growth goes straight to the block size.
       const grown =
-        need <= SMALL_PENDING ? Math.min(this.blockBytes, Math.max(256, need * 2)) : this.blockBytes;
+        need <= SMALL_PENDING
+          ? Math.min(this.blockBytes, Math.max(256, need * 2))
+          : capacity === 0
+            ? Math.min(this.blockBytes, need)
+            : this.blockBytes;
       const next = Buffer.allocUnsafe(grown);
       if (this.pending !== null) this.pending.copy(next, 0, 0, this.pendingLen);
       this.pending = next;

@@ -31,6 +31,12 @@ export const kResume = Symbol('kResume');
 
 /** Output buffers grow to this much (at least chunkSize) so one step rarely fills them. */
 const OUT_BUFFER_BYTES = 64 << 10;
+/**
+ * Inflate expands, and a fast decoder finishes a step in tens of
+ * microseconds: larger steps keep the round trip through the ring from
+ * dominating. Output beyond what the reader takes waits here, unpushed.
+ */
+const INFLATE_OUT_BUFFER_BYTES = 256 << 10;
 /** Smallest output buffer worth allocating; below 4 KiB Buffer.allocUnsafe uses its pool. */
 const MIN_OUT_BUFFER_BYTES = 1 << 10;
 
@@ -163,7 +169,10 @@ export class ZlibBase extends Transform {
     const smallWindow = !isDeflateMode(mode) && o.windowBits > 0 && o.windowBits < 15;
     this.outCapacity = smallWindow
       ? Math.min(queue.maxDescriptorBytes, o.chunkSize)
-      : Math.min(queue.maxDescriptorBytes, Math.max(o.chunkSize, OUT_BUFFER_BYTES));
+      : Math.min(
+          queue.maxDescriptorBytes,
+          Math.max(o.chunkSize, isDeflateMode(mode) ? OUT_BUFFER_BYTES : INFLATE_OUT_BUFFER_BYTES),
+        );
     this._ratioPrior = isDeflateMode(mode) ? 1 : 4;
   }
 
@@ -382,26 +391,58 @@ function onStepComplete(
   st.inOff += c.consumed;
   st.availIn -= c.consumed;
 
-  let streamBufferIsFull = false;
-  if (c.produced > 0) {
-    const end = dstOff + c.produced;
-    if (out === self._outBuffer) self._outOffset = end;
-    // 'data' chunks stay within chunkSize, as node's do.
-    for (let at = dstOff; at < end; at += self._chunkSize) {
-      streamBufferIsFull = !self.push(out.subarray(at, Math.min(end, at + self._chunkSize)));
+  const end = dstOff + c.produced;
+  if (c.produced > 0 && out === self._outBuffer) self._outOffset = end;
+  pushOutput(self, out, dstOff, end, (full) => afterStepOutput(self, st, srcLen, dstLen, c, full));
+}
+
+/**
+ * Pushes a step's output in 'data' chunks of at most chunkSize while the
+ * reader keeps up; the rest waits here, unpushed, until it reads again, so
+ * a large step never overfills the readable buffer. Then `next`, told
+ * whether the last push found the readable side full.
+ */
+function pushOutput(
+  self: ZlibBase,
+  out: Buffer,
+  at: number,
+  end: number,
+  next: (full: boolean) => void,
+): void {
+  while (at < end) {
+    const stop = Math.min(end, at + self._chunkSize);
+    const more = self.push(out.subarray(at, stop));
+    at = stop;
+    if (self.destroyed) break;
+    if (!more) {
+      // Only a push resets the reader's pending read: wait for the next
+      // read only with output left to push, otherwise the caller decides.
+      if (at < end) self.resumeOnRead(() => pushOutput(self, out, at, end, next));
+      else next(true);
+      return;
     }
   }
+  next(false);
+}
+
+function afterStepOutput(
+  self: ZlibBase,
+  st: WriteState,
+  srcLen: number,
+  dstLen: number,
+  c: Completion,
+  readableFull: boolean,
+): void {
   if (self.destroyed) {
     st.cb();
     return;
   }
-
   const outputFull = c.produced === dstLen;
   st.draining = outputFull;
   if (outputFull || (c.consumed === srcLen && st.availIn > 0)) {
     // More output is waiting in the codec, or more input beyond this
-    // descriptor's share: take another step.
-    if (!streamBufferIsFull) {
+    // descriptor's share: take another step once the reader has room.
+    if (!readableFull) {
       submitStep(self, st);
     } else {
       self.resumeOnRead(() => submitStep(self, st));
