@@ -24,7 +24,7 @@ import {
 const { constants: C } = zlib;
 const ISAL_LOADED = Boolean(binding?.codecs.isal);
 
-/** Block codecs the streams run on: ISA-L for levels 1-2 when loaded, zlib always (UACCEL_ISAL=0). */
+/** Block codecs the streams run on: ISA-L for level 1 when loaded, zlib always (UACCEL_ISAL=0). */
 const DEFLATE_CODECS = [
   { codec: 'isal', isal: true },
   { codec: 'zlib', isal: false },
