@@ -1,4 +1,4 @@
-// `uaccel gzip` output read by gzip and pigz, and their output (single and
+// `uaccel gzip` output read by gzip, pigz and igzip, and their output (single and
 // multi-member) read by `uaccel gunzip`; the header carries name and mtime.
 import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +8,13 @@ import { binary, KiB, text } from './helpers/corpus';
 import { hasTool, run, scratch, uaccel } from './helpers/cli';
 
 const DATA = Buffer.concat([text(300 * KiB, 11), binary(40 * KiB, 12), text(60 * KiB, 13)]);
-const TOOLS = ['gzip', 'pigz'] as const;
+const TOOLS = ['gzip', 'pigz', 'igzip'] as const;
+/** Each tool's default-ish level (igzip's levels are 0-3), and igzip's flag to drop the input as gzip does. */
+const PACK: Record<(typeof TOOLS)[number], string[]> = {
+  gzip: ['-6'],
+  pigz: ['-6'],
+  igzip: ['-3', '--rm'],
+};
 
 let dir: string;
 let cleanup: () => void;
@@ -30,9 +36,9 @@ for (const tool of TOOLS) {
       });
     }
 
-    it(`uaccel gunzip reads ${tool} -6 output`, () => {
+    it(`uaccel gunzip reads ${tool} ${PACK[tool][0]} output`, () => {
       writeFileSync(join(dir, 'data'), DATA);
-      expect(run(tool, ['-6', 'data'], { cwd: dir }).status).toBe(0);
+      expect(run(tool, [...PACK[tool], 'data'], { cwd: dir }).status).toBe(0);
       const r = uaccel(['gunzip', 'data.gz'], { cwd: dir });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
