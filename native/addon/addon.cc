@@ -36,6 +36,7 @@ static Napi::Object Abi(Napi::Env env) {
   flag.Set("PINNED", uint32_t(UA_SQE_PINNED));
   flag.Set("FIRST", uint32_t(UA_SQE_FIRST));
   flag.Set("LAST", uint32_t(UA_SQE_LAST));
+  flag.Set("WRITES", uint32_t(UA_SQE_WRITES));
   flag.Set("STREAM_END", uint32_t(UA_CQE_STREAM_END));
   abi.Set("flag", flag);
   return abi;

@@ -469,45 +469,45 @@ static bool check_error(ZlibStream* zs) {
   }
 }
 
-void zlib_stream_step(ZlibStream* zs, int opcode, int flush, const uint8_t* src, uint32_t src_len,
-                      uint8_t* dst, uint32_t dst_len, ua_cqe* cqe) {
-  std::lock_guard<std::mutex> guard(zs->lock);
+// Checks that the context can take a step of this opcode; fills cqe if not.
+static bool step_allowed(ZlibStream* zs, int opcode, ua_cqe* cqe) {
   zs->message = nullptr;
   bool deflating = is_deflate_mode(zs->mode);
   if (zs->mode == ZLIB_NONE || (opcode == UA_OP_DEFLATE) != deflating) {
     cqe->status = UA_STATUS_CODEC;
     cqe->detail = Z_STREAM_ERROR;
     zs->message = "Zlib error";
-    return;
+    return false;
   }
   int err = ensure_initialized(zs);
   if (err != Z_OK) {
     cqe->status = UA_STATUS_CODEC;
     cqe->detail = err;
-    return;
+    return false;
   }
-  zs->flush = flush;
-  zs->strm.next_in = const_cast<Bytef*>(src);
-  zs->strm.avail_in = src_len;
-  zs->strm.next_out = dst;
-  zs->strm.avail_out = dst_len;
+  return true;
+}
 
-  bool isal = false;
-  const char* mapped = nullptr;
-  if (deflating) {
+// What node does with one write: the codec over strm's current input and
+// output with `flush`, then node's acceptance rules. Returns whether the
+// write succeeded; *isal and *mapped accumulate as in run_inflate_isal.
+static bool step_one_write(ZlibStream* zs, int flush, bool* isal, const char** mapped) {
+  zs->flush = flush;
+  if (is_deflate_mode(zs->mode)) {
     zs->err = deflate(&zs->strm, flush);
   } else if (zs->phase != PHASE_ZLIB) {
     // A step with nothing to decode (a member's end, a header alone) counts
     // for the codec that has the stream.
-    isal = run_inflate_isal(zs, &mapped) || zs->phase != PHASE_ZLIB;
+    *isal = run_inflate_isal(zs, mapped) || zs->phase != PHASE_ZLIB || *isal;
   } else {
     run_inflate_zlib(zs);
   }
+  return check_error(zs);
+}
 
-  cqe->consumed = src_len - zs->strm.avail_in;
-  cqe->produced = dst_len - zs->strm.avail_out;
-  cqe->flags = zs->err == Z_STREAM_END ? UA_CQE_STREAM_END : 0;
-  if (check_error(zs)) {
+static void finish_step(ZlibStream* zs, bool ok, bool isal, const char* mapped, ua_cqe* cqe) {
+  cqe->flags = ok && zs->err == Z_STREAM_END ? UA_CQE_STREAM_END : 0;
+  if (ok) {
     cqe->status = 0;
     cqe->detail = isal ? CODEC_ISAL : CODEC_ZLIB;
   } else {
@@ -518,6 +518,53 @@ void zlib_stream_step(ZlibStream* zs, int opcode, int flush, const uint8_t* src,
   // zlib keeps pointers to our buffers only for the duration of the call.
   zs->strm.next_in = nullptr;
   zs->strm.next_out = nullptr;
+}
+
+void zlib_stream_step(ZlibStream* zs, int opcode, int flush, const uint8_t* src, uint32_t src_len,
+                      uint8_t* dst, uint32_t dst_len, ua_cqe* cqe) {
+  std::lock_guard<std::mutex> guard(zs->lock);
+  if (!step_allowed(zs, opcode, cqe)) return;
+  zs->strm.next_in = const_cast<Bytef*>(src);
+  zs->strm.avail_in = src_len;
+  zs->strm.next_out = dst;
+  zs->strm.avail_out = dst_len;
+  bool isal = false;
+  const char* mapped = nullptr;
+  bool ok = step_one_write(zs, flush, &isal, &mapped);
+  cqe->consumed = src_len - zs->strm.avail_in;
+  cqe->produced = dst_len - zs->strm.avail_out;
+  finish_step(zs, ok, isal, mapped, cqe);
+}
+
+void zlib_stream_step_writes(ZlibStream* zs, int flush, const uint8_t* src, uint32_t src_len,
+                             uint32_t write_len, uint8_t* dst, uint32_t dst_len, ua_cqe* cqe) {
+  std::lock_guard<std::mutex> guard(zs->lock);
+  if (!step_allowed(zs, UA_OP_INFLATE, cqe)) return;
+  if (write_len == 0 || write_len > src_len) write_len = src_len;
+  zs->strm.next_out = dst;
+  zs->strm.avail_out = dst_len;
+  bool isal = false;
+  const char* mapped = nullptr;
+  bool ok = true;
+  uint32_t at = 0;    // start of the current write
+  uint32_t kept = 0;  // output of the writes before it
+  for (;;) {
+    uint32_t n = src_len - at < write_len ? src_len - at : write_len;
+    bool last = at + n >= src_len;
+    zs->strm.next_in = const_cast<Bytef*>(src + at);
+    zs->strm.avail_in = n;
+    ok = step_one_write(zs, last ? flush : Z_NO_FLUSH, &isal, &mapped);
+    uint32_t used = n - zs->strm.avail_in;
+    if (!ok) break;
+    at += used;
+    // Where a step of this write alone would have ended the descriptor:
+    // its output filled, or its stream ended with input left.
+    if (last || zs->strm.avail_out == 0 || zs->strm.avail_in > 0) break;
+    kept = dst_len - zs->strm.avail_out;
+  }
+  cqe->consumed = at;
+  cqe->produced = ok ? dst_len - zs->strm.avail_out : kept;
+  finish_step(zs, ok, isal, mapped, cqe);
 }
 
 }  // namespace uaccel

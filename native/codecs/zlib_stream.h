@@ -91,6 +91,20 @@ int zlib_stream_params(ZlibStream* zs, int level, int strategy);
 void zlib_stream_step(ZlibStream* zs, int opcode, int flush, const uint8_t* src, uint32_t src_len,
                       uint8_t* dst, uint32_t dst_len, ua_cqe* cqe);
 
+/*
+ * zlib_stream_step_writes - an inflate step over several writes at once:
+ * src holds writes of write_len bytes each (the last may be shorter), and
+ * each is stepped exactly as zlib_stream_step would step it alone (with
+ * Z_NO_FLUSH, the last with `flush`), so results, bytes counted and errors
+ * are the same as one descriptor per write, without the round trips. Stops
+ * early, as a single step would, when dst fills or the stream ends with
+ * input left. On an error cqe->produced counts only the output of the
+ * writes before the failing one: node emits those and not the failing
+ * write's.
+ */
+void zlib_stream_step_writes(ZlibStream* zs, int flush, const uint8_t* src, uint32_t src_len,
+                             uint32_t write_len, uint8_t* dst, uint32_t dst_len, ua_cqe* cqe);
+
 /* Last error text for a context that completed with UA_STATUS_CODEC. */
 const char* zlib_stream_message(ZlibStream* zs);
 

@@ -31,6 +31,8 @@ enum ua_sqe_flags {
   UA_SQE_PINNED = 1u << 0, /* src/dst/hist are offsets into the queue's pinned region */
   UA_SQE_FIRST = 1u << 1,  /* first descriptor of a stream or block sequence */
   UA_SQE_LAST = 1u << 2,   /* last descriptor of a stream or block sequence */
+  UA_SQE_WRITES = 1u << 3, /* INFLATE: src is several writes of `arg` bytes (the last may be
+                              shorter), each stepped as its own write; see zlib_stream.h */
 };
 
 /* Submission queue entry: 64 bytes. */

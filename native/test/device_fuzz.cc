@@ -908,9 +908,15 @@ void build(World& w, HQueue& hq, Reader& r, uint32_t lane_index, bool inline_run
   if (r.chance(16)) s.flags ^= UA_SQE_PINNED;
   s.flags |= uint8_t(r.below(4) << 1);  // FIRST / LAST: ignored by the software device
   s.arg = r.u64();
+  // Several writes in one inflate step: a write size that splits src, or
+  // any value (larger than src is one write; on other opcodes it is noise).
+  if (r.chance(4)) {
+    s.flags |= UA_SQE_WRITES;
+    if (r.chance(2)) s.arg = 1 + r.below(4096);
+  }
   if (inline_run) {
     s.version = UA_DESC_VERSION;  // run_inline takes process addresses, unchecked
-    s.flags = 0;
+    s.flags &= UA_SQE_WRITES;
   }
 
   // Opcode, and the context for stateful ones.
@@ -1033,8 +1039,11 @@ void build(World& w, HQueue& hq, Reader& r, uint32_t lane_index, bool inline_run
 // whole words past its last byte, and a step that zlib took over may hold
 // what ISA-L decoded before its error). Only dst[0, produced) is output.
 bool may_scribble(const Desc& d) {
+  // A failed step over several writes reports only the output of the writes
+  // before the failing one; the failing write's lies beyond, discarded.
+  bool failed_writes = (d.sqe.flags & UA_SQE_WRITES) && d.cqe.status == UA_STATUS_CODEC;
   return is_stateless_op(d.sqe.opcode) ||
-         (d.sqe.opcode == UA_OP_INFLATE && d.ctx != nullptr && d.ctx->isal);
+         (d.sqe.opcode == UA_OP_INFLATE && d.ctx != nullptr && (d.ctx->isal || failed_writes));
 }
 
 // After a completion: SVA sources unchanged, nothing written past produced,

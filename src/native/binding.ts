@@ -63,7 +63,7 @@ export interface Abi {
     DEFLATE_BLOCK: number;
     INFLATE_ONESHOT: number;
   };
-  flag: { PINNED: number; FIRST: number; LAST: number; STREAM_END: number };
+  flag: { PINNED: number; FIRST: number; LAST: number; WRITES: number; STREAM_END: number };
 }
 
 export interface Binding {

@@ -244,7 +244,9 @@ export class DescriptorQueue {
       };
       if (this.slots && this.region) {
         const dstOff = this.slotOf[tag * 3 + 1];
-        if (completion.produced > 0 && completion.status >= 0 && d.dst) {
+        // A codec error may come with output (that of the writes before it).
+        const kept = completion.status >= 0 || completion.status === this.abi.statusCodec;
+        if (completion.produced > 0 && kept && d.dst) {
           d.dst.set(this.region.subarray(dstOff, dstOff + completion.produced), d.dstOff);
         }
         for (let k = tag * 3; k < tag * 3 + 3; k++) {

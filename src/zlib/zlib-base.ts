@@ -36,7 +36,30 @@ const OUT_BUFFER_BYTES = 64 << 10;
  * microseconds: larger steps keep the round trip through the ring from
  * dominating. Output beyond what the reader takes waits here, unpushed.
  */
-const INFLATE_OUT_BUFFER_BYTES = 256 << 10;
+const INFLATE_OUT_BUFFER_BYTES = 1 << 20;
+/**
+ * Compressed input a decompressing stream takes while its step is on the
+ * device: those writes are copied and called back at once, and the next
+ * step carries them together (each still stepped as its own write, see
+ * UA_SQE_WRITES), so a stream fed small writes makes few round trips.
+ */
+const READ_AHEAD_BYTES = 1 << 20;
+
+const RESET = 'reset';
+
+/** Writes taken while a step was in flight: all of one size but the last, stepped as one descriptor. */
+interface ReadAhead {
+  chunks: Uint8Array[];
+  bytes: number;
+  /** The size of each write but the last (which may be shorter). */
+  writeLen: number;
+  /** The last write's flush kind. */
+  flushFlag: number;
+  /** No further write may join (a shorter or flushing write came last). */
+  closed: boolean;
+  /** Callbacks of writes taken without calling back: run when their step is done. */
+  held: TransformCallback[];
+}
 /** Smallest output buffer worth allocating; below 4 KiB Buffer.allocUnsafe uses its pool. */
 const MIN_OUT_BUFFER_BYTES = 1 << 10;
 
@@ -76,6 +99,8 @@ interface WriteState {
   inOff: number;
   availIn: number;
   flushFlag: number;
+  /** When `chunk` holds several writes: their size (the last may be shorter); 0 for one write. */
+  writeLen: number;
 }
 
 // Flush strength, weakest first, to pick the flag for the last chunk.
@@ -115,6 +140,17 @@ export class ZlibBase extends Transform {
   _mode: Mode;
   /** Set when the stream compresses as parallel blocks rather than through one serial codec context. */
   _blocks: BlockDeflater | null = null;
+  /** The write whose step is on the device (a serial stream runs one step at a time). */
+  _active: WriteState | null = null;
+  /**
+   * What waits behind the active step, in order: writes taken ahead of the
+   * codec (decompressing streams) and reset() calls made meanwhile, which
+   * apply between the writes before and after them.
+   */
+  _pending: Array<ReadAhead | typeof RESET> = [];
+  _pendingBytes = 0;
+  /** Whether writes may be taken ahead of the codec (decompressing streams with a full window). */
+  _readAhead = false;
   [kError]: Error | null = null;
   [kResume]: (() => void) | null = null;
   /** Largest output buffer: at least chunkSize, at most one descriptor's worth. */
@@ -174,6 +210,7 @@ export class ZlibBase extends Transform {
           Math.max(o.chunkSize, isDeflateMode(mode) ? OUT_BUFFER_BYTES : INFLATE_OUT_BUFFER_BYTES),
         );
     this._ratioPrior = isDeflateMode(mode) ? 1 : 4;
+    this._readAhead = !isDeflateMode(mode) && !smallWindow;
   }
 
   get _closed(): boolean {
@@ -186,9 +223,11 @@ export class ZlibBase extends Transform {
       this._blocks.reset();
       return;
     }
-    const { queue, ctx } = this._handle;
-    const err = queue.native.resetContext(ctx);
-    if (err !== 0) failStream(this, zlibError(queue.native.contextMessage(ctx), err, codeName(err)));
+    if (this._active) {
+      this._pending.push(RESET);
+      return;
+    }
+    resetNow(this);
   }
 
   override _flush(callback: TransformCallback): void {
@@ -262,9 +301,12 @@ export class ZlibBase extends Transform {
   outBuffer(srcLen: number, draining: boolean): Buffer {
     // After a step that filled its output, the codec holds output of unknown
     // size: give it a whole buffer.
+    // Buffers past 64 KiB only for a stream that has produced four times as
+    // much: many short streams at once must not each hold a large one.
+    const capacity = Math.min(this.outCapacity, Math.max(OUT_BUFFER_BYTES, this._produced >>> 2));
     const ratio = (this._produced + this._ratioPrior) / (this.bytesWritten + 1);
-    const estimate = draining ? this.outCapacity : Math.ceil(srcLen * ratio * 1.25) + 256;
-    const want = Math.min(this.outCapacity, Math.max(MIN_OUT_BUFFER_BYTES, estimate));
+    const estimate = draining ? capacity : Math.ceil(srcLen * ratio * 1.25) + 256;
+    const want = Math.min(capacity, Math.max(MIN_OUT_BUFFER_BYTES, estimate));
     const buf = this._outBuffer;
     if (buf === null || buf.length - this._outOffset < want) {
       this._outBuffer = Buffer.allocUnsafe(want);
@@ -337,16 +379,114 @@ function processChunk(self: ZlibBase, chunk: Uint8Array, flushFlag: number, cb: 
     self._blocks.write(chunk, flushFlag, cb);
     return;
   }
-  submitStep(self, { draining: false, chunk, cb, inOff: 0, availIn: chunk.byteLength, flushFlag });
+  if (self._readAhead) {
+    if (self._active) {
+      takeAhead(self, chunk, flushFlag, cb);
+      return;
+    }
+    if (flushFlag === Z_NO_FLUSH) {
+      // Called back on a later turn with the bytes copied, so the writer
+      // hands over its next chunk while this one decodes.
+      chunk = Buffer.from(chunk);
+      setImmediate(cb);
+      cb = noop;
+    }
+  }
+  self._active = { draining: false, chunk, cb, inOff: 0, availIn: chunk.byteLength, flushFlag, writeLen: 0 };
+  submitStep(self, self._active);
+}
+
+function resetNow(self: ZlibBase): void {
+  if (!self._handle) return;
+  const { queue, ctx } = self._handle;
+  const err = queue.native.resetContext(ctx);
+  if (err !== 0) failStream(self, zlibError(queue.native.contextMessage(ctx), err, codeName(err)));
+}
+
+function takeAhead(self: ZlibBase, chunk: Uint8Array, flushFlag: number, cb: TransformCallback): void {
+  const len = chunk.byteLength;
+  const last = self._pending[self._pending.length - 1];
+  let group: ReadAhead;
+  if (last !== undefined && last !== RESET && !last.closed && len > 0 && len <= last.writeLen) {
+    group = last;
+  } else {
+    group = { chunks: [], bytes: 0, writeLen: len, flushFlag: Z_NO_FLUSH, closed: false, held: [] };
+    self._pending.push(group);
+  }
+  group.chunks.push(Buffer.from(chunk));
+  group.bytes += len;
+  group.flushFlag = flushFlag;
+  // Only whole writes of one size, each fitting a descriptor, travel together.
+  group.closed =
+    len < group.writeLen ||
+    flushFlag !== Z_NO_FLUSH ||
+    len === 0 ||
+    len > (self._handle?.queue.maxDescriptorBytes ?? 0);
+  self._pendingBytes += len;
+  // A flushing write is called back once its output is out; any write once
+  // enough is waiting.
+  if (flushFlag === Z_NO_FLUSH && self._pendingBytes < READ_AHEAD_BYTES) setImmediate(cb);
+  else group.held.push(cb);
+}
+
+/** The active write is done: what waited behind it goes next, then the write is called back. */
+function finishWrite(self: ZlibBase, st: WriteState, readableFull: boolean): void {
+  self._active = null;
+  while (self._pending[0] === RESET && !self.destroyed) {
+    self._pending.shift();
+    resetNow(self);
+  }
+  const group = self._pending.shift() as ReadAhead | undefined;
+  if (group !== undefined && !self.destroyed) {
+    self._pendingBytes -= group.bytes;
+    const chunk = group.chunks.length === 1 ? group.chunks[0] : Buffer.concat(group.chunks, group.bytes);
+    const held = group.held;
+    const next: WriteState = {
+      draining: false,
+      chunk,
+      cb: held.length === 0 ? noop : () => held.forEach((f) => f()),
+      inOff: 0,
+      availIn: chunk.byteLength,
+      flushFlag: group.flushFlag,
+      writeLen: group.chunks.length > 1 ? group.writeLen : 0,
+    };
+    self._active = next;
+    if (!readableFull) submitStep(self, next);
+    else self.resumeOnRead(() => submitStep(self, next));
+  }
+  st.cb();
+}
+
+/** Calls back everything taken ahead without decoding it (the stream ended or was destroyed). */
+function dropAhead(self: ZlibBase): void {
+  const pending = self._pending;
+  self._pending = [];
+  self._pendingBytes = 0;
+  self._active = null;
+  for (const group of pending) if (group !== RESET) for (const f of group.held) f();
 }
 
 function submitStep(self: ZlibBase, st: WriteState): void {
   const handle = self._handle;
   if (!handle) {
+    dropAhead(self);
     st.cb();
     return;
   }
-  const srcLen = Math.min(st.availIn, handle.queue.maxDescriptorBytes);
+  const maxBytes = handle.queue.maxDescriptorBytes;
+  let srcLen = Math.min(st.availIn, maxBytes);
+  let writes = 0;
+  if (st.writeLen > 0 && st.availIn > st.writeLen) {
+    const into = st.inOff % st.writeLen;
+    if (into !== 0) {
+      // The rest of a write a step stopped in goes alone: the writes after
+      // it start on their boundaries again.
+      srcLen = st.writeLen - into;
+    } else {
+      srcLen = Math.min(st.availIn, Math.max(1, Math.floor(maxBytes / st.writeLen)) * st.writeLen);
+      if (srcLen > st.writeLen) writes = st.writeLen;
+    }
+  }
   const out = self.outBuffer(srcLen, st.draining);
   const dstOff = self._outOffset;
   const dstLen = out.length - dstOff;
@@ -363,8 +503,9 @@ function submitStep(self: ZlibBase, st: WriteState): void {
     dst: out,
     dstOff,
     dstLen,
-    arg: 0,
-    done: (c) => onStepComplete(self, handle, st, out, dstOff, srcLen, dstLen, c),
+    arg: writes,
+    flags: writes > 0 ? binding!.abi.flag.WRITES : 0,
+    done: (c) => onStepComplete(self, handle, st, out, dstOff, srcLen, dstLen, c, writes > 0),
   });
 }
 
@@ -377,12 +518,22 @@ function onStepComplete(
   srcLen: number,
   dstLen: number,
   c: Completion,
+  severalWrites = false,
 ): void {
   if (self.destroyed) {
+    dropAhead(self);
     st.cb();
     return;
   }
   if (c.status < 0) {
+    // Of several writes, node would have counted and emitted those before
+    // the failing one: the device reports just those.
+    if (severalWrites && c.status === binding!.abi.statusCodec) self.bytesWritten += c.consumed;
+    if (severalWrites && c.status === binding!.abi.statusCodec && c.produced > 0) {
+      for (let at = dstOff; at < dstOff + c.produced; at += self._chunkSize) {
+        self.push(out.subarray(at, Math.min(dstOff + c.produced, at + self._chunkSize)));
+      }
+    }
     failStream(self, completionError(handle, c));
     return;
   }
@@ -434,6 +585,7 @@ function afterStepOutput(
   readableFull: boolean,
 ): void {
   if (self.destroyed) {
+    dropAhead(self);
     st.cb();
     return;
   }
@@ -454,8 +606,11 @@ function afterStepOutput(
     // (everything past it is ignored, as node does for all but gunzip's
     // further members).
     self.push(null);
+    dropAhead(self);
+    st.cb();
+    return;
   }
-  st.cb();
+  finishWrite(self, st, readableFull);
 }
 
 export function processChunkSync(self: ZlibBase, chunk: Uint8Array, flushFlag: number): Buffer {

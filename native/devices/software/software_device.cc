@@ -112,6 +112,12 @@ void execute(const ua_sqe* sqe, uint8_t* src, uint8_t* dst, uint8_t* hist, ua_cq
         cqe->status = -EINVAL;
         return;
       }
+      if (sqe->opcode == UA_OP_INFLATE && (sqe->flags & UA_SQE_WRITES)) {
+        zlib_stream_step_writes(reinterpret_cast<ZlibStream*>(static_cast<uintptr_t>(sqe->ctx)),
+                                sqe->flush, src, sqe->src_len, uint32_t(sqe->arg), dst,
+                                sqe->dst_len, cqe);
+        return;
+      }
       zlib_stream_step(reinterpret_cast<ZlibStream*>(static_cast<uintptr_t>(sqe->ctx)), sqe->opcode,
                        sqe->flush, src, sqe->src_len, dst, sqe->dst_len, cqe);
       return;
