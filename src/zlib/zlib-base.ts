@@ -151,6 +151,10 @@ export class ZlibBase extends Transform {
   _pendingBytes = 0;
   /** Whether writes may be taken ahead of the codec (decompressing streams with a full window). */
   _readAhead = false;
+  /** A step's output is being pushed while the next step is already on the device. */
+  _pushing = false;
+  /** The next step's completion, when it came back during those pushes. */
+  _deferred: (() => void) | null = null;
   [kError]: Error | null = null;
   [kResume]: (() => void) | null = null;
   /** Largest output buffer: at least chunkSize, at most one descriptor's worth. */
@@ -520,6 +524,11 @@ function onStepComplete(
   c: Completion,
   severalWrites = false,
 ): void {
+  if (self._pushing) {
+    // Output of the step before is still going out: this one's follows it.
+    self._deferred = () => onStepComplete(self, handle, st, out, dstOff, srcLen, dstLen, c, severalWrites);
+    return;
+  }
   if (self.destroyed) {
     dropAhead(self);
     st.cb();
@@ -544,7 +553,48 @@ function onStepComplete(
 
   const end = dstOff + c.produced;
   if (c.produced > 0 && out === self._outBuffer) self._outOffset = end;
+  if (
+    self._readAhead &&
+    c.produced > 0 &&
+    self.readableLength < self.readableHighWaterMark &&
+    continueEarly(self, st, srcLen, dstLen, c)
+  ) {
+    // The device decodes the next step while this one's output is pushed.
+    self._pushing = true;
+    pushOutput(self, out, dstOff, end, () => {
+      self._pushing = false;
+      const deferred = self._deferred;
+      self._deferred = null;
+      if (deferred) deferred();
+    });
+    return;
+  }
   pushOutput(self, out, dstOff, end, (full) => afterStepOutput(self, st, srcLen, dstLen, c, full));
+}
+
+/**
+ * Submits what follows a step before its output is pushed, where nothing
+ * about it waits on those pushes: more of the same write, or the writes
+ * taken ahead when this write's callback has already run. Returns whether
+ * it did.
+ */
+function continueEarly(
+  self: ZlibBase,
+  st: WriteState,
+  srcLen: number,
+  dstLen: number,
+  c: Completion,
+): boolean {
+  const outputFull = c.produced === dstLen;
+  if (outputFull || (c.consumed === srcLen && st.availIn > 0)) {
+    st.draining = outputFull;
+    submitStep(self, st);
+    return true;
+  }
+  // The stream's end, and a callback owed after this output, come after it.
+  if (c.consumed < srcLen || st.cb !== noop || self._pending.length === 0) return false;
+  finishWrite(self, st, false);
+  return true;
 }
 
 /**
