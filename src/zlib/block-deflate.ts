@@ -7,6 +7,9 @@
 // written here, the trailer's check folded from the per-block checks the
 // device reports. Codec state lives per worker thread: an open stream holds
 // only its unsent input and a copy of its last 32 KiB.
+import { constants as osConstants } from 'os';
+import { constants as zlibConstants } from 'zlib';
+
 import { binding } from '../native/binding';
 import type { Completion, DescriptorQueue } from '../ring/queue';
 import { Mode, Z_DEFAULT_STRATEGY, Z_FINISH, Z_FULL_FLUSH, Z_NO_FLUSH } from './constants';
@@ -19,12 +22,12 @@ const OUTPUT_SLACK = 256;
 const MIN_BLOCK_BYTES = 4 << 10;
 /** Pending input up to this size grows by doubling; past it, to the whole block. */
 const SMALL_PENDING = 4 << 10;
-const ENOSPC = 28;
+const { ENOSPC } = osConstants.errno;
+const { Z_HUFFMAN_ONLY } = zlibConstants;
 
 const FORMAT: Partial<Record<Mode, number>> = { [Mode.DEFLATERAW]: 0, [Mode.DEFLATE]: 1, [Mode.GZIP]: 2 };
 const FORMAT_ZLIB = 1;
 const FORMAT_GZIP = 2;
-const Z_HUFFMAN_ONLY = 2;
 /** Descriptor `arg` bit: keep ISA-L out of this block (the zlib codec serves it). */
 const ARG_NO_ISAL = 1 << 13;
 
