@@ -2,8 +2,10 @@
 // raw HTTP client that shows the bytes and headers as they crossed the wire.
 import express from 'express';
 import type { Express } from 'express';
-import { request, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+import { send, type Reply } from './http-clients';
 
 export interface Served {
   url: string;
@@ -27,24 +29,9 @@ export async function serve(configure: (app: Express) => void): Promise<Served> 
   };
 }
 
-export interface RawResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
+export type RawResponse = Reply;
 
 /** One request without any decoding: body is exactly what the server sent. */
 export function raw(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return send(url, Buffer.alloc(0), headers, { method });
 }
