@@ -63,6 +63,9 @@ interface ReadAhead {
 /** Smallest output buffer worth allocating; below 4 KiB Buffer.allocUnsafe uses its pool. */
 const MIN_OUT_BUFFER_BYTES = 1 << 10;
 
+/** Headroom over the expected output when sizing a step's buffer, so that it rarely fills. */
+const OUT_MARGIN = 1.25;
+
 /**
  * The native side of one stream: its queue and its codec context there, or
  * ctx 0 for a stream that sends only stateless blocks (it still keeps the
@@ -305,11 +308,8 @@ export class ZlibBase extends Transform {
   outBuffer(srcLen: number, draining: boolean): Buffer {
     // After a step that filled its output, the codec holds output of unknown
     // size: give it a whole buffer.
-    // Buffers past 64 KiB only for a stream that has produced four times as
-    // much: many short streams at once must not each hold a large one.
-    const capacity = Math.min(this.outCapacity, Math.max(OUT_BUFFER_BYTES, this._produced >>> 2));
-    const ratio = (this._produced + this._ratioPrior) / (this.bytesWritten + 1);
-    const estimate = draining ? capacity : Math.ceil(srcLen * ratio * 1.25) + 256;
+    const capacity = this.stepCapacity();
+    const estimate = draining ? capacity : Math.ceil(srcLen * this.outputRatio() * OUT_MARGIN) + 256;
     const want = Math.min(capacity, Math.max(MIN_OUT_BUFFER_BYTES, estimate));
     const buf = this._outBuffer;
     if (buf === null || buf.length - this._outOffset < want) {
@@ -318,6 +318,28 @@ export class ZlibBase extends Transform {
       return this._outBuffer;
     }
     return buf;
+  }
+
+  /**
+   * How many whole writes of `writeLen` bytes one step should carry: as many
+   * as the output buffer is expected to hold. A step whose output fills in
+   * the middle of a write leaves the rest of that write to a step of its own,
+   * a round trip for little output.
+   */
+  writesPerStep(writeLen: number): number {
+    return Math.max(1, Math.floor(this.stepCapacity() / (writeLen * this.outputRatio() * OUT_MARGIN)));
+  }
+
+  /** Largest output buffer for the next step. */
+  private stepCapacity(): number {
+    // Buffers past 64 KiB only for a stream that has produced four times as
+    // much: many short streams at once must not each hold a large one.
+    return Math.min(this.outCapacity, Math.max(OUT_BUFFER_BYTES, this._produced >>> 2));
+  }
+
+  /** Output bytes per input byte so far (a prior guess before any). */
+  private outputRatio(): number {
+    return (this._produced + this._ratioPrior) / (this.bytesWritten + 1);
   }
 
   /** Continue a step once the consumer has read (node's readable backpressure). */
@@ -487,7 +509,8 @@ function submitStep(self: ZlibBase, st: WriteState): void {
       // it start on their boundaries again.
       srcLen = st.writeLen - into;
     } else {
-      srcLen = Math.min(st.availIn, Math.max(1, Math.floor(maxBytes / st.writeLen)) * st.writeLen);
+      const count = Math.min(Math.floor(maxBytes / st.writeLen), self.writesPerStep(st.writeLen));
+      srcLen = Math.min(st.availIn, Math.max(1, count) * st.writeLen);
       if (srcLen > st.writeLen) writes = st.writeLen;
     }
   }
