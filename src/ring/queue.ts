@@ -8,7 +8,7 @@ import type { Binding, NativeQueue, NativeQueueInfo } from '../native/binding';
 import type { Config } from './config';
 import { constants as osConstants } from 'os';
 
-import { PinnedSlots } from './pinned-slots';
+import { PinnedArena } from './pinned-arena';
 
 export interface Completion {
   status: number;
@@ -49,8 +49,15 @@ const SVA_DESCRIPTOR_BYTES = 8 << 20;
  * JavaScript thread is still busy with the rest of the batch.
  */
 const EARLY_SUBMIT = 8;
-/** Pinned slot size: large enough to amortise a round trip, small enough to share the region. */
-const PINNED_SLOT_BYTES = 64 << 10;
+/** Allocation unit of the pinned region: a small one-shot's buffer takes one. */
+const PINNED_UNIT_BYTES = 16 << 10;
+/**
+ * Per-descriptor byte limit in pinned mode: as large as the SVA steps that
+ * matter (a 128 KiB block, a 1 MiB inflate step, a whole 256 KiB one-shot),
+ * and at most a quarter of the region, so a descriptor's three buffers always
+ * fit once the region drains.
+ */
+const PINNED_DESCRIPTOR_BYTES = 1 << 20;
 
 export class DescriptorQueue {
   readonly native: NativeQueue;
@@ -65,9 +72,9 @@ export class DescriptorQueue {
   private readonly buffers: Array<Uint8Array | undefined> = [];
   private readonly jobs: Array<Descriptor | undefined>;
   private readonly freeTags: number[] = [];
-  /** Pinned slots per tag: [src, dst, hist], -1 when unused. */
+  /** Pinned runs per tag: [src, dst, hist] offsets, -1 when unused. */
   private readonly slotOf: Int32Array;
-  private readonly slots: PinnedSlots | undefined;
+  private readonly arena: PinnedArena | undefined;
   private readonly region: Buffer | undefined;
   private readonly inlineFields: Uint32Array;
   private readonly inlineResult: Int32Array;
@@ -124,8 +131,9 @@ export class DescriptorQueue {
           { code: 'UACCEL_PINNED_UNLOCKED' },
         );
       }
-      this.slots = new PinnedSlots(this.region.length, PINNED_SLOT_BYTES);
-      this.maxDescriptorBytes = PINNED_SLOT_BYTES;
+      this.arena = new PinnedArena(this.region.length, PINNED_UNIT_BYTES);
+      const quarter = Math.floor(this.region.length / 4 / PINNED_UNIT_BYTES) * PINNED_UNIT_BYTES;
+      this.maxDescriptorBytes = Math.min(PINNED_DESCRIPTOR_BYTES, quarter);
     } else {
       this.maxDescriptorBytes = SVA_DESCRIPTOR_BYTES;
     }
@@ -161,14 +169,10 @@ export class DescriptorQueue {
     while (this.pendingHead < this.pending.length && this.inflight + n < this.depth) {
       const d = this.pending[this.pendingHead];
       const histLen = d.histLen ?? 0;
-      if (
-        this.slots &&
-        this.slots.available < (d.srcLen > 0 ? 1 : 0) + (d.dstLen > 0 ? 1 : 0) + (histLen > 0 ? 1 : 0)
-      ) {
-        break;
-      }
+      const tag = this.freeTags[this.freeTags.length - 1];
+      if (this.arena && !this.takeRuns(tag, d.srcLen, d.dstLen, histLen)) break;
+      this.freeTags.pop();
       this.pendingHead++;
-      const tag = this.freeTags.pop() as number;
       this.jobs[tag] = d;
       const f = n * fieldsPer;
       const s = this.staging;
@@ -179,11 +183,10 @@ export class DescriptorQueue {
       s[f + 6] = d.dstLen;
       s[f + 8] = histLen;
       s[f + 9] = d.arg;
-      if (this.slots && this.region) {
+      if (this.arena && this.region) {
         const slotOf = this.slotOf;
-        slotOf[tag * 3] = d.srcLen > 0 ? this.stage(d.src, d.srcOff, d.srcLen) : -1;
-        slotOf[tag * 3 + 1] = d.dstLen > 0 ? this.slots.take() : -1;
-        slotOf[tag * 3 + 2] = histLen > 0 ? this.stage(d.hist, d.histOff ?? 0, histLen) : -1;
+        if (d.srcLen > 0) this.stage(slotOf[tag * 3], d.src, d.srcOff, d.srcLen);
+        if (histLen > 0) this.stage(slotOf[tag * 3 + 2], d.hist, d.histOff ?? 0, histLen);
         s[f] = d.op | (d.flush << 8) | ((flags | this.abi.flag.PINNED) << 16);
         s[f + 3] = Math.max(slotOf[tag * 3], 0);
         s[f + 5] = Math.max(slotOf[tag * 3 + 1], 0);
@@ -211,11 +214,34 @@ export class DescriptorQueue {
     this.buffers.fill(undefined, 0, n * 3);
   }
 
-  /** Copies bytes into a fresh pinned slot and returns its offset. */
-  private stage(src: Uint8Array | undefined, offset: number, length: number): number {
-    const slot = (this.slots as PinnedSlots).take();
-    (this.region as Buffer).set((src as Uint8Array).subarray(offset, offset + length), slot);
-    return slot;
+  /**
+   * Takes the pinned runs a descriptor's buffers need, recorded under its
+   * tag; all or none (false: the region must drain first).
+   */
+  private takeRuns(tag: number, srcLen: number, dstLen: number, histLen: number): boolean {
+    const arena = this.arena as PinnedArena;
+    const lengths = [srcLen, dstLen, histLen];
+    for (let k = 0; k < 3; k++) {
+      const offset = lengths[k] > 0 ? arena.take(lengths[k]) : -1;
+      if (offset < 0 && lengths[k] > 0) {
+        this.giveRuns(tag);
+        return false;
+      }
+      this.slotOf[tag * 3 + k] = offset;
+    }
+    return true;
+  }
+
+  private giveRuns(tag: number): void {
+    for (let k = tag * 3; k < tag * 3 + 3; k++) {
+      if (this.slotOf[k] >= 0) (this.arena as PinnedArena).give(this.slotOf[k]);
+      this.slotOf[k] = -1;
+    }
+  }
+
+  /** Copies a buffer's bytes into its pinned run. */
+  private stage(at: number, src: Uint8Array | undefined, offset: number, length: number): void {
+    (this.region as Buffer).set((src as Uint8Array).subarray(offset, offset + length), at);
   }
 
   // One call per batch of completions. Handlers run in completion order; an
@@ -242,17 +268,14 @@ export class DescriptorQueue {
         check: c[e + 5] >>> 0,
         detail: c[e + 6],
       };
-      if (this.slots && this.region) {
+      if (this.arena && this.region) {
         const dstOff = this.slotOf[tag * 3 + 1];
         // A codec error may come with output (that of the writes before it).
         const kept = completion.status >= 0 || completion.status === this.abi.statusCodec;
         if (completion.produced > 0 && kept && d.dst) {
           d.dst.set(this.region.subarray(dstOff, dstOff + completion.produced), d.dstOff);
         }
-        for (let k = tag * 3; k < tag * 3 + 3; k++) {
-          if (this.slotOf[k] >= 0) this.slots.give(this.slotOf[k]);
-          this.slotOf[k] = -1;
-        }
+        this.giveRuns(tag);
       }
       this.countCodec(d.op, completion);
       try {
