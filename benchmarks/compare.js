@@ -17,7 +17,8 @@
  */
 
 const os = require('node:os');
-const { execFileSync } = require('node:child_process');
+const { execFileSync, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const { isBuiltin } = require('node:module');
@@ -655,6 +656,39 @@ function measureScaling(opts, log) {
   return rows;
 }
 
+// What one serial decoder can reach on the gunzip row's bytes: `igzip -d`
+// (ISA-L, the codec the software device decodes stream bodies with) reading
+// the member from the page cache and writing to /dev/null, no JavaScript in
+// between, less the time the same command takes on an empty member (process
+// start). A stream is serial, so this is its ceiling on this machine.
+function measureDecodeCeiling(corpus, corpusGz, reps) {
+  if (spawnSync('igzip', ['--version'], { stdio: 'ignore' }).status !== 0) return null;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uaccel-bench-'));
+  const devNull = fs.openSync('/dev/null', 'w');
+  const seconds = (file) => {
+    const runs = [];
+    for (let rep = 0; rep <= reps; rep++) {
+      const start = performance.now();
+      const r = spawnSync('igzip', ['-d', '-c', file], { stdio: ['ignore', devNull, 'ignore'] });
+      if (r.status !== 0) return NaN;
+      if (rep > 0) runs.push((performance.now() - start) / 1000); // the first run warms up
+    }
+    return median(runs);
+  };
+  try {
+    const member = path.join(dir, 'corpus.gz');
+    const empty = path.join(dir, 'empty.gz');
+    fs.writeFileSync(member, corpusGz);
+    fs.writeFileSync(empty, zlib.gzipSync(Buffer.alloc(0)));
+    const decoding = seconds(member) - seconds(empty);
+    if (!(decoding > 0)) return null;
+    return { tool: 'igzip -d', mbps: corpus.length / decoding / 1e6 };
+  } finally {
+    fs.closeSync(devNull);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const WORKLOADS = [
   ...GRID.stream.levels.map(streamGzipWorkload),
   loopDelayWorkload,
@@ -822,6 +856,15 @@ function printText(report) {
     );
     out.push('');
   }
+  if (report.decodeCeiling) {
+    const node = report.results.find((w) => w.id === 'stream-gunzip')?.metrics[0].node ?? NaN;
+    const { tool, mbps: rate } = report.decodeCeiling;
+    out.push(
+      `gunzip ceiling: \`${tool}\` alone decodes the gunzip row's member at ${rate.toFixed(1)} MB/s ` +
+        `(${(rate / node).toFixed(2)}x node:zlib's stream), file to /dev/null, process start excluded`,
+    );
+    out.push('');
+  }
   out.push(
     'ratio: uaccel/node for throughput and compression, node/uaccel for latency; >1 means uaccel is better.',
   );
@@ -892,6 +935,8 @@ async function main() {
   }
 
   const scaling = candidate.mod && !candidate.standIn ? measureScaling(opts, log) : null;
+  log('  decode ceiling: igzip -d');
+  const decodeCeiling = measureDecodeCeiling(corpus, corpusGz, opts.reps);
 
   // Read after the run: workers and queue depth are settled once the queue is open.
   const info = candidate.standIn ? null : safeInfo(candidate.mod);
@@ -915,6 +960,7 @@ async function main() {
     },
     results,
     scaling,
+    decodeCeiling,
   };
 
   if (opts.json) {
