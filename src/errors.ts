@@ -215,6 +215,14 @@ export function errInvalidState(msg: string): Error {
   return new NodeError('ERR_INVALID_STATE', format('Invalid state: %s', msg), errInvalidState);
 }
 
+export function errStreamDestroyed(method: string): Error {
+  return new NodeError(
+    'ERR_STREAM_DESTROYED',
+    format('Cannot call %s after a stream was destroyed', method),
+    errStreamDestroyed,
+  );
+}
+
 /** Node raises this one from C++: a plain Error whose stack header carries no code. */
 export function errZlibInitializationFailed(): Error {
   const err = Object.assign(new Error('Initialization failed'), { code: 'ERR_ZLIB_INITIALIZATION_FAILED' });

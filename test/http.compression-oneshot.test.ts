@@ -36,6 +36,8 @@ function body(size: number): Buffer {
 
 let server: Served;
 const writeCallbacks: string[] = [];
+/** Callbacks of responses destroyed before their held body was written: [which, error code]. */
+const abandoned: Array<[string, string | undefined]> = [];
 
 beforeAll(async () => {
   server = await serve((app) => {
@@ -58,6 +60,15 @@ beforeAll(async () => {
       res.type('text/plain');
       for (let at = 0; at < b.length; at += 4 * KiB) res.write(b.subarray(at, at + 4 * KiB));
       res.end();
+    });
+    app.get('/write-end-destroy/:size', (req, res) => {
+      const b = body(Number(req.params.size));
+      res.type('text/plain');
+      res.write(b.subarray(0, b.length >> 1), (err) => abandoned.push(['write', err?.code]));
+      res.end(b.subarray(b.length >> 1), (err?: NodeJS.ErrnoException | null) =>
+        abandoned.push(['end', err?.code]),
+      );
+      res.destroy();
     });
     app.get('/write-later-end/:size', (req, res) => {
       const b = body(Number(req.params.size));
@@ -192,6 +203,22 @@ describe('under load', () => {
       expect(r.headers['content-encoding']).toBe(cases[i].coding);
       expect(DECODE[cases[i].coding](r.body).equals(body(cases[i].size))).toBe(true);
     });
+  });
+
+  it('a response destroyed before its held body is written still calls back its write and end, with the error node gives', async () => {
+    await new Promise<void>((resolve) => {
+      const req = request(`${server.url}/write-end-destroy/${16 * KiB}`, {
+        headers: { 'Accept-Encoding': 'gzip' },
+      });
+      req.on('error', () => resolve());
+      req.on('close', () => resolve());
+      req.end();
+    });
+    for (let i = 0; i < 100 && abandoned.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(abandoned).toEqual([
+      ['write', 'ERR_STREAM_DESTROYED'],
+      ['end', 'ERR_STREAM_DESTROYED'],
+    ]);
   });
 
   it('a client that leaves while its body is being compressed does not disturb the server', async () => {

@@ -16,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import { getDefaultHighWaterMark, type Transform } from 'stream';
 import * as nodeZlib from 'zlib';
 
+import { errStreamDestroyed } from '../errors';
 import { createDeflate, createGzip, deflate, gzip } from '../index';
 import { negotiate, type Coding } from './accept-encoding';
 import { defaultFilter, resolveOptions, type CompressionOptions, type ResolvedOptions } from './options';
@@ -151,6 +152,7 @@ export function compression(options?: CompressionOptions): Middleware {
     let gathered: Chunk[] | undefined;
     let gatheredBytes = 0;
     let gatheredCallbacks: WriteCallback[] | undefined;
+    let endCallback: WriteCallback | undefined;
     let ended = false;
     /** Body length when res.end(chunk) sends the whole body before headers. */
     let endLength: number | undefined;
@@ -218,7 +220,10 @@ export function compression(options?: CompressionOptions): Middleware {
       if (coding === undefined)
         return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, encoding, callback);
       ended = true;
-      if (typeof callback === 'function') this.once('finish', callback as () => void);
+      if (typeof callback === 'function') {
+        this.once('finish', callback as () => void);
+        endCallback = callback as WriteCallback;
+      }
       const last = chunk !== undefined && chunk !== null ? toBuffer(chunk, encoding) : undefined;
       if (compressor) {
         if (last) compressor.end(last);
@@ -257,9 +262,21 @@ export function compression(options?: CompressionOptions): Middleware {
     function compressWhole(chosen: Encoding, input: Chunk): void {
       const callbacks = gatheredCallbacks;
       gatheredCallbacks = undefined;
+      // The response was destroyed (the client went away) before the body
+      // reached it: nothing was written, and every callback still hears so,
+      // as node calls back a write or end on a destroyed response.
+      const abandon = (): void => {
+        if (callbacks) {
+          const err = errStreamDestroyed('write');
+          callbacks.forEach((cb) => cb(err));
+        }
+        if (endCallback) {
+          res.removeListener('finish', endCallback as () => void);
+          endCallback(errStreamDestroyed('end'));
+        }
+      };
       const done = (err: Error | null, result: Buffer): void => {
-        // The client went away while the body was being compressed.
-        if (res.destroyed) return;
+        if (res.destroyed) return abandon();
         if (err) return void res.destroy(err);
         if (callbacks) {
           const written = () => callbacks.forEach((cb) => cb());
@@ -269,7 +286,7 @@ export function compression(options?: CompressionOptions): Middleware {
         }
       };
       later(() => {
-        if (res.destroyed) return;
+        if (res.destroyed) return abandon();
         try {
           oneShot[chosen](input, done);
         } catch (err) {
