@@ -219,17 +219,17 @@ export class DescriptorQueue {
    * tag; all or none (false: the region must drain first).
    */
   private takeRuns(tag: number, srcLen: number, dstLen: number, histLen: number): boolean {
-    const arena = this.arena as PinnedArena;
-    const lengths = [srcLen, dstLen, histLen];
-    for (let k = 0; k < 3; k++) {
-      const offset = lengths[k] > 0 ? arena.take(lengths[k]) : -1;
-      if (offset < 0 && lengths[k] > 0) {
-        this.giveRuns(tag);
-        return false;
-      }
-      this.slotOf[tag * 3 + k] = offset;
-    }
-    return true;
+    const k = tag * 3;
+    if (this.takeRun(k, srcLen) && this.takeRun(k + 1, dstLen) && this.takeRun(k + 2, histLen)) return true;
+    this.giveRuns(tag);
+    return false;
+  }
+
+  /** One buffer's run into slotOf[k] (-1 for an empty buffer); false when it does not fit. */
+  private takeRun(k: number, bytes: number): boolean {
+    const at = bytes > 0 ? (this.arena as PinnedArena).take(bytes) : -1;
+    this.slotOf[k] = at;
+    return at >= 0 || bytes === 0;
   }
 
   private giveRuns(tag: number): void {
