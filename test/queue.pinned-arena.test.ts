@@ -114,4 +114,40 @@ describe('pinned queue with a 1 MiB region', () => {
     expect(zlib.gunzipSync(streamed).equals(big)).toBe(true);
     expect(uaccel.info().sva).toBe(false);
   });
+
+  it('200 one-shots of random sizes up to 600 KiB and 4 streams at once: every output is right', async () => {
+    uaccel.configure({ sva: false, pinnedBytes: MiB });
+    const next = prng(7);
+    const gz = promisify(uaccel.gzip);
+    const inflate = promisify(uaccel.inflate);
+    const jobs: Array<Promise<void>> = [];
+    for (let i = 0; i < 200; i++) {
+      const input = (i % 3 === 0 ? binary : text)(next() % (600 * KiB), i);
+      jobs.push(
+        i % 2 === 0
+          ? gz(input).then((out) => void expect(zlib.gunzipSync(out).equals(input)).toBe(true))
+          : inflate(zlib.deflateSync(input)).then((out) => void expect(out.equals(input)).toBe(true)),
+      );
+    }
+    for (let i = 0; i < 4; i++) {
+      const input = text(MiB + i * 77 * KiB, 100 + i);
+      jobs.push(
+        new Promise<void>((resolve, reject) => {
+          const chunks: Buffer[] = [];
+          const s = i % 2 === 0 ? uaccel.createGzip({ level: 1 }) : uaccel.createGunzip();
+          s.on('data', (c: Buffer) => chunks.push(c));
+          s.on('error', reject);
+          s.on('end', () => {
+            const out = Buffer.concat(chunks);
+            expect(i % 2 === 0 ? zlib.gunzipSync(out).equals(input) : out.equals(input)).toBe(true);
+            resolve();
+          });
+          const feed = i % 2 === 0 ? input : zlib.gzipSync(input);
+          for (let at = 0; at < feed.length; at += 50 * KiB) s.write(feed.subarray(at, at + 50 * KiB));
+          s.end();
+        }),
+      );
+    }
+    await Promise.all(jobs);
+  });
 });
