@@ -1,6 +1,7 @@
 #include "zlib_stream.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 
 #include "isal_inflate_stream.h"
@@ -536,8 +537,34 @@ void zlib_stream_step(ZlibStream* zs, int opcode, int flush, const uint8_t* src,
   finish_step(zs, ok, isal, mapped, cqe);
 }
 
+namespace {
+
+uint32_t length_at(const uint8_t* lengths, uint32_t i) {
+  const uint8_t* p = lengths + size_t(i) * 4;
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
+
+// A table the stream layer built is always well formed; a malformed one is
+// refused before the stream is touched.
+bool lengths_valid(const uint8_t* lengths, uint32_t count, uint32_t src_len) {
+  uint64_t sum = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t n = length_at(lengths, i);
+    if (n == 0) return false;
+    sum += n;
+  }
+  return sum == src_len;
+}
+
+}  // namespace
+
 void zlib_stream_step_writes(ZlibStream* zs, int flush, const uint8_t* src, uint32_t src_len,
-                             uint32_t write_len, uint8_t* dst, uint32_t dst_len, ua_cqe* cqe) {
+                             uint32_t write_len, const uint8_t* lengths, uint32_t count,
+                             uint8_t* dst, uint32_t dst_len, ua_cqe* cqe) {
+  if (count > 0 && !lengths_valid(lengths, count, src_len)) {
+    cqe->status = -EINVAL;
+    return;
+  }
   std::lock_guard<std::mutex> guard(zs->lock);
   if (!step_allowed(zs, UA_OP_INFLATE, cqe)) return;
   if (write_len == 0 || write_len > src_len) write_len = src_len;
@@ -548,8 +575,10 @@ void zlib_stream_step_writes(ZlibStream* zs, int flush, const uint8_t* src, uint
   bool ok = true;
   uint32_t at = 0;    // start of the current write
   uint32_t kept = 0;  // output of the writes before it
-  for (;;) {
-    uint32_t n = src_len - at < write_len ? src_len - at : write_len;
+  for (uint32_t i = 0;; i++) {
+    uint32_t n = count > 0                  ? length_at(lengths, i)
+                 : src_len - at < write_len ? src_len - at
+                                            : write_len;
     bool last = at + n >= src_len;
     zs->strm.next_in = const_cast<Bytef*>(src + at);
     zs->strm.avail_in = n;

@@ -93,8 +93,10 @@ void zlib_stream_step(ZlibStream* zs, int opcode, int flush, const uint8_t* src,
 
 /*
  * zlib_stream_step_writes - an inflate step over several writes at once:
- * src holds writes of write_len bytes each (the last may be shorter), and
- * each is stepped exactly as zlib_stream_step would step it alone (with
+ * src holds writes of the lengths given as `count` little-endian uint32s at
+ * `lengths` (none 0, summing to src_len, else -EINVAL), or, with count 0, of
+ * write_len bytes each (the last may be shorter); each is stepped exactly
+ * as zlib_stream_step would step it alone (with
  * Z_NO_FLUSH, the last with `flush`), so results, bytes counted and errors
  * are the same as one descriptor per write, without the round trips. Stops
  * early, as a single step would, when dst fills or the stream ends with
@@ -103,7 +105,8 @@ void zlib_stream_step(ZlibStream* zs, int opcode, int flush, const uint8_t* src,
  * write's.
  */
 void zlib_stream_step_writes(ZlibStream* zs, int flush, const uint8_t* src, uint32_t src_len,
-                             uint32_t write_len, uint8_t* dst, uint32_t dst_len, ua_cqe* cqe);
+                             uint32_t write_len, const uint8_t* lengths, uint32_t count,
+                             uint8_t* dst, uint32_t dst_len, ua_cqe* cqe);
 
 /* Last error text for a context that completed with UA_STATUS_CODEC. */
 const char* zlib_stream_message(ZlibStream* zs);

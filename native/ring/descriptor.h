@@ -31,8 +31,11 @@ enum ua_sqe_flags {
   UA_SQE_PINNED = 1u << 0, /* src/dst/hist are offsets into the queue's pinned region */
   UA_SQE_FIRST = 1u << 1,  /* first descriptor of a stream or block sequence */
   UA_SQE_LAST = 1u << 2,   /* last descriptor of a stream or block sequence */
-  UA_SQE_WRITES = 1u << 3, /* INFLATE: src is several writes of `arg` bytes (the last may be
-                              shorter), each stepped as its own write; see zlib_stream.h */
+  UA_SQE_WRITES = 1u << 3, /* INFLATE: src is several writes, each stepped as its own write
+                              (see zlib_stream.h): their lengths are the little-endian uint32s
+                              at hist (hist_len / 4 of them, none 0, summing to src_len; else
+                              -EINVAL), or with hist_len 0 `arg` bytes each, the last maybe
+                              shorter */
 };
 
 /* Submission queue entry: 64 bytes. */
@@ -46,7 +49,8 @@ struct ua_sqe {
   uint64_t dst;
   uint32_t dst_len;
   uint32_t hist_len;
-  uint64_t hist; /* history window for stateless compression, 0 when none */
+  uint64_t hist; /* history window for stateless compression (write lengths for INFLATE with
+                    UA_SQE_WRITES), 0 when none */
   uint64_t ctx;  /* device context handle for stateful ops, 0 when stateless */
   uint64_t tag;  /* opaque to the device, returned in the completion */
   uint64_t arg;  /* opcode-specific argument (UA_OP_CRC32: seed) */

@@ -120,7 +120,8 @@ bool g_verbose = false;
 struct Stats {
   uint64_t batches, inline_runs, completions, ok, efault, einval, eopnotsupp, codec_ok, codec_err,
       stream_ends, deflate_checks, deflate_bytes, inflate_checks, inflate_bytes, params_ok,
-      isal_steps, twin_checks, twin_errors, twin_lenient, twin_mapped;
+      isal_steps, twin_checks, twin_errors, twin_lenient, twin_mapped, length_steps,
+      length_refusals;
 } g_stats;
 
 /* ---------------------------------------------------------------------- */
@@ -441,6 +442,10 @@ constexpr int32_t kCodec = 1;  // "0 or UA_STATUS_CODEC": the codec decides
 // output is too small, -EINVAL for a malformed request, UA_STATUS_CODEC for
 // undecodable input), never anything else.
 constexpr int32_t kStateless = 2;
+// A codec step whose write lengths are whatever bytes of the region it
+// names: a step (as kCodec) if they happen to split src, else -EINVAL with
+// the stream untouched.
+constexpr int32_t kCodecOrInvalid = 3;
 
 bool is_stateless_op(uint8_t op) {
   return op == UA_OP_DEFLATE_BLOCK || op == UA_OP_INFLATE_ONESHOT;
@@ -459,6 +464,10 @@ struct Desc {
   uint8_t* src = nullptr;
   uint8_t* dst = nullptr;
   std::vector<uint8_t> src_copy;
+  // Write lengths the harness owns for an inflate step over several writes
+  // (SVA and inline), and whether they split src as the ABI requires.
+  std::vector<uint8_t> lengths;
+  bool lengths_ok = true;
   // SVA allocations (len + guard), freed after the completion is checked.
   uint8_t* src_alloc = nullptr;
   uint8_t* dst_alloc = nullptr;
@@ -488,7 +497,19 @@ int32_t contract_status(const HQueue& hq, const ua_sqe& s, bool* ranges_ok) {
     case UA_OP_CRC32:
       return 0;
     case UA_OP_DEFLATE:
+      return s.ctx == 0 ? -EINVAL : kCodec;
     case UA_OP_INFLATE:
+      if (s.flags & UA_SQE_WRITES) {
+        // The write lengths are a third range under the same rules (even
+        // an empty one), read as a table of uint32s.
+        if ((s.flags & UA_SQE_PINNED) && !region_contains(hq.region->size, s.hist, s.hist_len)) {
+          return -EFAULT;
+        }
+        if (s.hist_len > 0) {
+          if (s.ctx == 0 || s.hist_len % 4 != 0) return -EINVAL;
+          return (s.flags & UA_SQE_PINNED) ? kCodecOrInvalid : kCodec;
+        }
+      }
       return s.ctx == 0 ? -EINVAL : kCodec;
     case UA_OP_DEFLATE_BLOCK:
       // The history window is a third range under the same rules.
@@ -649,7 +670,23 @@ void check_completion(HQueue& hq, Desc& d, const ua_cqe& c, bool inline_run) {
   if (c.status == -EFAULT) g_stats.efault++;
   if (c.status == -EINVAL) g_stats.einval++;
   if (c.status == -EOPNOTSUPP) g_stats.eopnotsupp++;
-  if (d.want == kCodec) (c.status == 0 ? g_stats.codec_ok : g_stats.codec_err)++;
+  if (s.opcode == UA_OP_INFLATE && (s.flags & UA_SQE_WRITES) && s.hist_len >= 8 &&
+      d.ctx != nullptr && c.status != -EINVAL) {
+    g_stats.length_steps++;
+  }
+  if (s.opcode == UA_OP_INFLATE && (s.flags & UA_SQE_WRITES) && s.hist_len > 0 &&
+      c.status == -EINVAL) {
+    g_stats.length_refusals++;
+  }
+  if (d.want == kCodecOrInvalid && c.status == -EINVAL) {
+    // The region's bytes were no table of lengths for this src.
+    CHECK(c.produced == 0 && c.consumed == 0, "a refused step reports %u/%u bytes", c.produced,
+          c.consumed);
+    return;
+  }
+  if (d.want == kCodec || d.want == kCodecOrInvalid) {
+    (c.status == 0 ? g_stats.codec_ok : g_stats.codec_err)++;
+  }
   if (c.flags & UA_CQE_STREAM_END) g_stats.stream_ends++;
   if (d.want == kStateless) {
     CHECK(c.status == 0 || c.status == -ENOSPC || c.status == -EINVAL || c.status == -ENOMEM ||
@@ -663,7 +700,7 @@ void check_completion(HQueue& hq, Desc& d, const ua_cqe& c, bool inline_run) {
     }
     return;
   }
-  if (d.want != kCodec) {
+  if (d.want != kCodec && d.want != kCodecOrInvalid) {
     CHECK(c.status == d.want,
           "opcode %u version %u flags %#x src %#llx+%u dst %#llx+%u on a %s queue: "
           "status %d, want %d",
@@ -894,6 +931,37 @@ void context_op(World& w, Reader& r, uint32_t op) {
   }
 }
 
+// Write lengths for an inflate step over several writes, owned by the
+// descriptor: they split src as the ABI requires, or now and then break it
+// (a sum too large or too small, a zero-length write, a table whose size is
+// not a multiple of 4), which the device must refuse with -EINVAL.
+void make_lengths(Reader& r, Desc& d) {
+  uint32_t left = d.sqe.src_len;
+  std::vector<uint32_t> parts;
+  while (left > 0) {
+    uint32_t n = parts.size() == 63 || r.chance(4) ? left : 1 + r.below(left);
+    parts.push_back(n);
+    left -= n;
+  }
+  uint32_t bad = r.chance(6) ? 1 + r.below(4) : 0;
+  if (bad == 1 && !parts.empty()) parts[r.below(uint32_t(parts.size()))] += 1;
+  if (bad == 2) parts.insert(parts.begin() + r.below(uint32_t(parts.size()) + 1), 0);
+  if (bad == 3 && !parts.empty() && parts.back() > 1) parts.back() -= 1;
+  d.lengths.clear();
+  uint64_t sum = 0;
+  bool zero = false;
+  for (uint32_t n : parts) {
+    for (int b = 0; b < 4; b++) d.lengths.push_back(uint8_t(n >> (8 * b)));
+    sum += n;
+    zero = zero || n == 0;
+  }
+  if (bad == 4 && !d.lengths.empty()) d.lengths.pop_back();
+  // An empty table is no table: writes of `arg` bytes.
+  d.lengths_ok = d.lengths.empty() || (d.lengths.size() % 4 == 0 && !zero && sum == d.sqe.src_len);
+  d.sqe.hist = d.lengths.empty() ? 0 : reinterpret_cast<uintptr_t>(d.lengths.data());
+  d.sqe.hist_len = uint32_t(d.lengths.size());
+}
+
 // Fills one descriptor. `area` is this descriptor's lane on pinned queues.
 void build(World& w, HQueue& hq, Reader& r, uint32_t lane_index, bool inline_run, Desc& d) {
   ua_sqe& s = d.sqe;
@@ -953,10 +1021,13 @@ void build(World& w, HQueue& hq, Reader& r, uint32_t lane_index, bool inline_run
   uint32_t src_area_off = lane_index * hq.lane;
   uint32_t dst_area_off = src_area_off + area;
   // Anything goes for opcodes that ignore the history window. Block
-  // compression reads it: under SVA (and inline) the device trusts process
-  // addresses, so the harness only names history it owns there (none); on a
-  // pinned queue any offset must be checked against the region.
-  bool reads_history = s.opcode == UA_OP_DEFLATE_BLOCK;
+  // compression reads it, and an inflate step over several writes reads
+  // their lengths there: under SVA (and inline) the device trusts process
+  // addresses, so the harness only names memory it owns there (none, or a
+  // table of lengths below); on a pinned queue any offset must be checked
+  // against the region.
+  bool reads_lengths = s.opcode == UA_OP_INFLATE && (s.flags & UA_SQE_WRITES);
+  bool reads_history = s.opcode == UA_OP_DEFLATE_BLOCK || reads_lengths;
   bool trusted = inline_run || (s.flags & UA_SQE_PINNED) == 0;
   if (reads_history && trusted) {
     s.hist = 0;
@@ -1006,12 +1077,14 @@ void build(World& w, HQueue& hq, Reader& r, uint32_t lane_index, bool inline_run
     place(r, hq, src_area_off, area, src_len, true, d);
     place(r, hq, dst_area_off, area, dst_len, false, d);
   }
+  if (reads_lengths && trusted && r.chance(2)) make_lengths(r, d);
   bool ranges_ok = false;
   d.want = inline_run ? (s.opcode == UA_OP_NOP || s.opcode == UA_OP_CRC32 ? 0
                          : is_stateless_op(s.opcode)                      ? kStateless
                                                                           : kCodec)
                       : contract_status(hq, s, &ranges_ok);
   if (inline_run) ranges_ok = true;
+  if (d.want == kCodec && !d.lengths_ok) d.want = -EINVAL;
   // The host pointers are only meaningful when the device will use them as
   // such: flags and queue kind agree.
   d.valid_ranges = ranges_ok;
@@ -1028,7 +1101,7 @@ void build(World& w, HQueue& hq, Reader& r, uint32_t lane_index, bool inline_run
   }
   if (d.src != nullptr) d.src_copy.assign(d.src, d.src + d.sqe.src_len);
   if (d.dst != nullptr && d.sqe.dst_len > 0) std::memset(d.dst, kDstFill, d.sqe.dst_len);
-  if (d.want == kCodec) {
+  if (d.want == kCodec || d.want == kCodecOrInvalid) {
     d.ctx = ctx;
     ctx->busy = true;
   }
@@ -1100,7 +1173,9 @@ void run_batch(World& w, Reader& r) {
       if (!d.valid_ranges) continue;
       if (d.sqe.src_len) UNPOISON(hq.region->base + d.sqe.src, d.sqe.src_len);
       if (d.sqe.dst_len) UNPOISON(hq.region->base + d.sqe.dst, d.sqe.dst_len);
-      if (d.sqe.opcode == UA_OP_DEFLATE_BLOCK && d.sqe.hist_len &&
+      bool reads_hist = d.sqe.opcode == UA_OP_DEFLATE_BLOCK ||
+                        (d.sqe.opcode == UA_OP_INFLATE && (d.sqe.flags & UA_SQE_WRITES));
+      if (reads_hist && d.sqe.hist_len &&
           region_contains(hq.region->size, d.sqe.hist, d.sqe.hist_len)) {
         UNPOISON(hq.region->base + d.sqe.hist, d.sqe.hist_len);
       }
@@ -1299,7 +1374,9 @@ int main(int argc, char** argv) {
       "  round trips: %llu deflate contexts (%llu bytes), %llu inflate contexts (%llu bytes); "
       "%llu params accepted\n"
       "  ISA-L: %llu inflate steps, %llu stretches (%llu past a header zlib rejects) and %llu "
-      "errors checked against zlib alone (%llu past a cut-short log, worded otherwise)\n",
+      "errors checked against zlib alone (%llu past a cut-short log, worded otherwise)\n"
+      "  write lengths: %llu steps over a table of several writes, %llu malformed tables "
+      "refused\n",
       (unsigned long long)t.batches, (unsigned long long)t.inline_runs,
       (unsigned long long)t.completions, (unsigned long long)t.ok, (unsigned long long)t.efault,
       (unsigned long long)t.einval, (unsigned long long)t.eopnotsupp,
@@ -1309,7 +1386,8 @@ int main(int argc, char** argv) {
       (unsigned long long)t.inflate_bytes, (unsigned long long)t.params_ok,
       (unsigned long long)t.isal_steps, (unsigned long long)t.twin_checks,
       (unsigned long long)t.twin_lenient, (unsigned long long)t.twin_errors,
-      (unsigned long long)t.twin_mapped);
+      (unsigned long long)t.twin_mapped, (unsigned long long)t.length_steps,
+      (unsigned long long)t.length_refusals);
   return 0;
 }
 #endif

@@ -40,22 +40,21 @@ const INFLATE_OUT_BUFFER_BYTES = 1 << 20;
 /**
  * Compressed input a decompressing stream takes while its step is on the
  * device: those writes are copied and called back at once, and the next
- * step carries them together (each still stepped as its own write, see
- * UA_SQE_WRITES), so a stream fed small writes makes few round trips.
+ * step carries them together (each still stepped as its own write, their
+ * lengths in the descriptor, see UA_SQE_WRITES), so a stream fed small
+ * writes makes few round trips.
  */
 const READ_AHEAD_BYTES = 1 << 20;
 
 const RESET = 'reset';
 
-/** Writes taken while a step was in flight: all of one size but the last, stepped as one descriptor. */
+/** Writes taken while a step was in flight, to be stepped together. */
 interface ReadAhead {
   chunks: Uint8Array[];
   bytes: number;
-  /** The size of each write but the last (which may be shorter). */
-  writeLen: number;
   /** The last write's flush kind. */
   flushFlag: number;
-  /** No further write may join (a shorter or flushing write came last). */
+  /** No further write may join (a flushing or empty write came last). */
   closed: boolean;
   /** Callbacks of writes taken without calling back: run when their step is done. */
   held: TransformCallback[];
@@ -102,8 +101,10 @@ interface WriteState {
   inOff: number;
   availIn: number;
   flushFlag: number;
-  /** When `chunk` holds several writes: their size (the last may be shorter); 0 for one write. */
-  writeLen: number;
+  /** When `chunk` holds several writes: where each ends in it; null for one write. */
+  ends: number[] | null;
+  /** The write `inOff` is in, an index into `ends`. */
+  write: number;
 }
 
 // Flush strength, weakest first, to pick the flag for the last chunk.
@@ -321,13 +322,12 @@ export class ZlibBase extends Transform {
   }
 
   /**
-   * How many whole writes of `writeLen` bytes one step should carry: as many
-   * as the output buffer is expected to hold. A step whose output fills in
-   * the middle of a write leaves the rest of that write to a step of its own,
-   * a round trip for little output.
+   * Input one step should carry when it can choose: as much as the output
+   * buffer is expected to hold the output of. A step whose output fills in
+   * the middle of a write leaves the rest of that write to the next step.
    */
-  writesPerStep(writeLen: number): number {
-    return Math.max(1, Math.floor(this.stepCapacity() / (writeLen * this.outputRatio() * OUT_MARGIN)));
+  inputPerStep(): number {
+    return Math.floor(this.stepCapacity() / (this.outputRatio() * OUT_MARGIN));
   }
 
   /** Largest output buffer for the next step. */
@@ -418,7 +418,16 @@ function processChunk(self: ZlibBase, chunk: Uint8Array, flushFlag: number, cb: 
       cb = noop;
     }
   }
-  self._active = { draining: false, chunk, cb, inOff: 0, availIn: chunk.byteLength, flushFlag, writeLen: 0 };
+  self._active = {
+    draining: false,
+    chunk,
+    cb,
+    inOff: 0,
+    availIn: chunk.byteLength,
+    flushFlag,
+    ends: null,
+    write: 0,
+  };
   submitStep(self, self._active);
 }
 
@@ -432,22 +441,19 @@ function resetNow(self: ZlibBase): void {
 function takeAhead(self: ZlibBase, chunk: Uint8Array, flushFlag: number, cb: TransformCallback): void {
   const len = chunk.byteLength;
   const last = self._pending[self._pending.length - 1];
+  // Only writes that each fit a descriptor travel together.
+  const fits = len > 0 && len <= (self._handle?.queue.maxDescriptorBytes ?? 0);
   let group: ReadAhead;
-  if (last !== undefined && last !== RESET && !last.closed && len > 0 && len <= last.writeLen) {
+  if (last !== undefined && last !== RESET && !last.closed && fits) {
     group = last;
   } else {
-    group = { chunks: [], bytes: 0, writeLen: len, flushFlag: Z_NO_FLUSH, closed: false, held: [] };
+    group = { chunks: [], bytes: 0, flushFlag: Z_NO_FLUSH, closed: false, held: [] };
     self._pending.push(group);
   }
   group.chunks.push(Buffer.from(chunk));
   group.bytes += len;
   group.flushFlag = flushFlag;
-  // Only whole writes of one size, each fitting a descriptor, travel together.
-  group.closed =
-    len < group.writeLen ||
-    flushFlag !== Z_NO_FLUSH ||
-    len === 0 ||
-    len > (self._handle?.queue.maxDescriptorBytes ?? 0);
+  group.closed = flushFlag !== Z_NO_FLUSH || !fits;
   self._pendingBytes += len;
   // A flushing write is called back once its output is out; any write once
   // enough is waiting.
@@ -465,7 +471,10 @@ function finishWrite(self: ZlibBase, st: WriteState, readableFull: boolean): voi
   const group = self._pending.shift() as ReadAhead | undefined;
   if (group !== undefined && !self.destroyed) {
     self._pendingBytes -= group.bytes;
-    const chunk = group.chunks.length === 1 ? group.chunks[0] : Buffer.concat(group.chunks, group.bytes);
+    const several = group.chunks.length > 1;
+    const chunk = several ? Buffer.concat(group.chunks, group.bytes) : group.chunks[0];
+    let end = 0;
+    const ends = several ? group.chunks.map((c) => (end += c.byteLength)) : null;
     const held = group.held;
     const next: WriteState = {
       draining: false,
@@ -474,7 +483,8 @@ function finishWrite(self: ZlibBase, st: WriteState, readableFull: boolean): voi
       inOff: 0,
       availIn: chunk.byteLength,
       flushFlag: group.flushFlag,
-      writeLen: group.chunks.length > 1 ? group.writeLen : 0,
+      ends,
+      write: 0,
     };
     self._active = next;
     if (!readableFull) submitStep(self, next);
@@ -501,17 +511,21 @@ function submitStep(self: ZlibBase, st: WriteState): void {
   }
   const maxBytes = handle.queue.maxDescriptorBytes;
   let srcLen = Math.min(st.availIn, maxBytes);
-  let writes = 0;
-  if (st.writeLen > 0 && st.availIn > st.writeLen) {
-    const into = st.inOff % st.writeLen;
-    if (into !== 0) {
-      // The rest of a write a step stopped in goes alone: the writes after
-      // it start on their boundaries again.
-      srcLen = st.writeLen - into;
-    } else {
-      const count = Math.min(Math.floor(maxBytes / st.writeLen), self.writesPerStep(st.writeLen));
-      srcLen = Math.min(st.availIn, Math.max(1, count) * st.writeLen);
-      if (srcLen > st.writeLen) writes = st.writeLen;
+  let lengths: Buffer | undefined;
+  if (st.ends !== null && st.availIn > 0) {
+    const ends = st.ends;
+    while (ends[st.write] <= st.inOff) st.write++;
+    // The rest of the write the last step stopped in (or all of it), then
+    // as many whole writes as the output buffer is expected to hold.
+    const budget = Math.min(maxBytes, Math.max(self.inputPerStep(), ends[st.write] - st.inOff));
+    let last = st.write;
+    while (last + 1 < ends.length && ends[last + 1] - st.inOff <= budget) last++;
+    srcLen = ends[last] - st.inOff;
+    if (last > st.write) {
+      lengths = Buffer.allocUnsafe(4 * (last - st.write + 1));
+      for (let w = st.write, at = st.inOff; w <= last; at = ends[w++]) {
+        lengths.writeUInt32LE(ends[w] - at, 4 * (w - st.write));
+      }
     }
   }
   const out = self.outBuffer(srcLen, st.draining);
@@ -530,9 +544,12 @@ function submitStep(self: ZlibBase, st: WriteState): void {
     dst: out,
     dstOff,
     dstLen,
-    arg: writes,
-    flags: writes > 0 ? binding!.abi.flag.WRITES : 0,
-    done: (c) => onStepComplete(self, handle, st, out, dstOff, srcLen, dstLen, c, writes > 0),
+    hist: lengths,
+    histOff: 0,
+    histLen: lengths?.byteLength ?? 0,
+    arg: 0,
+    flags: lengths ? binding!.abi.flag.WRITES : 0,
+    done: (c) => onStepComplete(self, handle, st, out, dstOff, srcLen, dstLen, c, lengths !== undefined),
   });
 }
 

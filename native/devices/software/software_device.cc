@@ -95,6 +95,11 @@ int resolve(const SoftwareQueue* q, const ua_sqe* sqe, uint64_t addr, uint32_t l
   return 0;
 }
 
+bool reads_hist(const ua_sqe* sqe) {
+  return sqe->opcode == UA_OP_DEFLATE_BLOCK ||
+         (sqe->opcode == UA_OP_INFLATE && (sqe->flags & UA_SQE_WRITES));
+}
+
 void execute(const ua_sqe* sqe, uint8_t* src, uint8_t* dst, uint8_t* hist, ua_cqe* cqe) {
   switch (sqe->opcode) {
     case UA_OP_DEFLATE_BLOCK:
@@ -113,9 +118,13 @@ void execute(const ua_sqe* sqe, uint8_t* src, uint8_t* dst, uint8_t* hist, ua_cq
         return;
       }
       if (sqe->opcode == UA_OP_INFLATE && (sqe->flags & UA_SQE_WRITES)) {
+        if (sqe->hist_len % 4 != 0) {
+          cqe->status = -EINVAL;
+          return;
+        }
         zlib_stream_step_writes(reinterpret_cast<ZlibStream*>(static_cast<uintptr_t>(sqe->ctx)),
-                                sqe->flush, src, sqe->src_len, uint32_t(sqe->arg), dst,
-                                sqe->dst_len, cqe);
+                                sqe->flush, src, sqe->src_len, uint32_t(sqe->arg), hist,
+                                sqe->hist_len / 4, dst, sqe->dst_len, cqe);
         return;
       }
       zlib_stream_step(reinterpret_cast<ZlibStream*>(static_cast<uintptr_t>(sqe->ctx)), sqe->opcode,
@@ -144,11 +153,11 @@ void process(const SoftwareQueue* q, const ua_sqe* sqe, ua_cqe* cqe) {
   uint8_t* hist;
   int rc = resolve(q, sqe, sqe->src, sqe->src_len, &src);
   if (rc == 0) rc = resolve(q, sqe, sqe->dst, sqe->dst_len, &dst);
-  // Only block compression reads a history window; other opcodes ignore the
-  // field, whatever it holds.
+  // Only block compression (its history window) and an inflate step over
+  // several writes (their lengths) read the third range; other opcodes
+  // ignore the field, whatever it holds.
   hist = &g_empty_byte;
-  if (rc == 0 && sqe->opcode == UA_OP_DEFLATE_BLOCK)
-    rc = resolve(q, sqe, sqe->hist, sqe->hist_len, &hist);
+  if (rc == 0 && reads_hist(sqe)) rc = resolve(q, sqe, sqe->hist, sqe->hist_len, &hist);
   if (rc != 0) {
     cqe->status = rc;
     return;
@@ -288,9 +297,8 @@ void sw_run_inline(void*, const ua_sqe* sqe, ua_cqe* cqe) {
   cqe->tag = sqe->tag;
   auto* src = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(sqe->src));
   auto* dst = reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(sqe->dst));
-  auto* hist = sqe->opcode == UA_OP_DEFLATE_BLOCK
-                   ? reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(sqe->hist))
-                   : nullptr;
+  auto* hist =
+      reads_hist(sqe) ? reinterpret_cast<uint8_t*>(static_cast<uintptr_t>(sqe->hist)) : nullptr;
   if (sqe->src_len == 0 || src == nullptr) src = &g_empty_byte;
   if (sqe->dst_len == 0 || dst == nullptr) dst = &g_empty_byte;
   if (sqe->hist_len == 0 || hist == nullptr) hist = &g_empty_byte;
