@@ -42,6 +42,8 @@ const GRID = {
   stream: { levels: [1, 6], writeBytes: 64 * KiB, latencyLevel: 6 },
   // Gunzip input is node's own output so both modules decode the same bytes.
   gunzip: { sourceLevel: 6, writeBytes: 64 * KiB },
+  // The same member in writes of seeded sizes, as sockets deliver them.
+  gunzipMixed: { minBytes: 1 * KiB, maxBytes: 64 * KiB, seed: 0x5eed },
   // Many small streams at once: where batching descriptors should pay off.
   concurrentStreams: { streams: 256, bytesPerStream: 64 * KiB, writeBytes: 16 * KiB, level: 6 },
   // Callback API, closed loop with a fixed number of calls in flight.
@@ -303,6 +305,24 @@ function sliceSource(buf, sliceBytes) {
   });
 }
 
+// Slices of seeded sizes in [minBytes, maxBytes].
+function mixedSource(buf, minBytes, maxBytes, seed) {
+  const rand = mulberry32(seed);
+  let offset = 0;
+  return new Readable({
+    highWaterMark: maxBytes,
+    read() {
+      if (offset >= buf.length) {
+        this.push(null);
+        return;
+      }
+      const end = Math.min(offset + minBytes + Math.floor(rand() * (maxBytes - minBytes + 1)), buf.length);
+      this.push(buf.subarray(offset, end));
+      offset = end;
+    },
+  });
+}
+
 function countingSink(keep) {
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -405,6 +425,29 @@ const loopDelayWorkload = (() => {
         );
       }
       return { loopP99: histogram.percentile(99) / 1e6, mbps: mbps(corpus.length, seconds) };
+    },
+  };
+})();
+
+const streamGunzipMixedWorkload = (() => {
+  const { minBytes, maxBytes, seed } = GRID.gunzipMixed;
+  return {
+    id: 'stream-gunzip-mixed',
+    metrics: [
+      {
+        key: 'mbps',
+        label: `gunzip stream, ${minBytes / KiB}-${maxBytes / KiB} KiB writes`,
+        unit: 'MB/s',
+        better: 'higher',
+      },
+    ],
+    async run(mod, { corpus, corpusGz }, verify, name) {
+      const sink = countingSink(verify);
+      const { seconds } = await timed(() =>
+        pipeline(mixedSource(corpusGz, minBytes, maxBytes, seed), mod.createGunzip(), sink),
+      );
+      if (verify) expectEqual(Buffer.concat(sink.chunks), corpus, `${name} gunzip stream, mixed writes`);
+      return { mbps: mbps(sink.bytes, seconds) };
     },
   };
 })();
@@ -693,6 +736,7 @@ const WORKLOADS = [
   ...GRID.stream.levels.map(streamGzipWorkload),
   loopDelayWorkload,
   streamGunzipWorkload,
+  streamGunzipMixedWorkload,
   concurrentStreamsWorkload,
   ...GRID.oneShot.map(oneShotWorkload),
   ...GRID.oneShotGunzip.map(oneShotGunzipWorkload),
