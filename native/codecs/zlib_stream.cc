@@ -294,6 +294,21 @@ static void run_inflate_zlib(ZlibStream* zs) {
   if (feed_prefix(zs)) run_inflate(zs);
 }
 
+// ISA-L hands the member to zlib, which replays the log and decodes on; the
+// caller decides what a member too long to replay (NO_REPLAY) means.
+static TakeOver hand_to_zlib(ZlibStream* zs) {
+  TakeOver t = zlib_take_over(zs);
+  if (t == TAKEN_OVER) run_inflate_zlib(zs);
+  return t;
+}
+
+// A member too long to replay fails where ISA-L did, in zlib's words.
+static void fail_unreplayed(ZlibStream* zs, int isal_rc, const char** mapped) {
+  zs->phase = PHASE_ZLIB;  // zlib refuses what follows
+  zs->err = Z_DATA_ERROR;
+  *mapped = isal_inflate_error_text(isal_rc);
+}
+
 static bool start_body(ZlibStream* zs, int format) {
   if (zs->isal == nullptr) zs->isal = isal_inflate_create();
   if (zs->isal == nullptr) return false;
@@ -361,32 +376,12 @@ static bool run_inflate_isal(ZlibStream* zs, const char** mapped) {
       case PHASE_BODY: {
         uint32_t consumed = 0;
         uint32_t produced = 0;
-        if (block_flush) {
-          switch (zlib_take_over(zs)) {
-            case TAKEN_OVER:
-              run_inflate_zlib(zs);
-              return used;
-            case TAKE_OVER_FAILED:
-              return used;
-            case NO_REPLAY:
-              break;  // a member too long to replay: ISA-L goes on, as for Z_NO_FLUSH
-          }
-        }
+        // A member too long to replay: ISA-L goes on, as for Z_NO_FLUSH.
+        if (block_flush && hand_to_zlib(zs) != NO_REPLAY) return used;
         int rc = isal_inflate_step(zs->isal, zs->strm.next_in, zs->strm.avail_in, zs->strm.next_out,
                                    zs->strm.avail_out, &consumed, &produced);
         if (rc < 0) {
-          switch (zlib_take_over(zs)) {
-            case TAKEN_OVER:
-              run_inflate_zlib(zs);
-              break;
-            case TAKE_OVER_FAILED:
-              break;
-            case NO_REPLAY:
-              zs->phase = PHASE_ZLIB;  // the stream fails here; zlib refuses what follows
-              zs->err = Z_DATA_ERROR;
-              *mapped = isal_inflate_error_text(rc);
-              break;
-          }
+          if (hand_to_zlib(zs) == NO_REPLAY) fail_unreplayed(zs, rc, mapped);
           return used;
         }
         used = true;
@@ -405,21 +400,9 @@ static bool run_inflate_isal(ZlibStream* zs, const char** mapped) {
           bool flushing = zs->flush != Z_NO_FLUSH;
           bool held = flushing && zs->strm.avail_in == 0 && zs->strm.avail_out > 0 &&
                       isal_inflate_holding(zs->isal);
-          if (stalled || held) {
-            switch (zlib_take_over(zs)) {
-              case TAKEN_OVER:
-                run_inflate_zlib(zs);
-                break;
-              case TAKE_OVER_FAILED:
-                break;
-              case NO_REPLAY:
-                if (stalled) {
-                  zs->phase = PHASE_ZLIB;
-                  zs->err = Z_DATA_ERROR;
-                  *mapped = isal_inflate_error_text(-1);
-                }
-                break;
-            }
+          // Unreplayed, a held tail stays with ISA-L; a stall fails.
+          if ((stalled || held) && hand_to_zlib(zs) == NO_REPLAY && stalled) {
+            fail_unreplayed(zs, -1, mapped);
           }
           return used;
         }
