@@ -35,7 +35,9 @@ for (let i = 0; i < 300; i++) {
   const s = i % 2 ? u.createGzip() : u.createDeflate({ level: 9 });
   s.on('data', () => {
     dataEvents++;
-    if (${where === 'data'} && dataEvents === 1) exitNow();
+    // The first output that arrives while other descriptors are still on
+    // the ring (a completion batch may have emptied it).
+    if (${where === 'data'} && openQueue().info().inflight > 0) exitNow();
   });
   s.end(data.subarray(i * 64, i * 64 + 128 * 1024));
 }
